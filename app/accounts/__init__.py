@@ -1,0 +1,1 @@
+"""Accounts, service tokens, scopes and authentication."""

@@ -1,0 +1,47 @@
+"""The Starlette application, assembled from the routes modules and the middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from app.config import Settings
+from app.http.errors import ErrorMiddleware, http_exception_handler
+from app.http.middleware.access_log import AccessLogMiddleware
+from app.http.middleware.request_id import RequestIdMiddleware
+from app.http.routes import health, v1_account, v1_images, v1_operations
+from app.runtime import Darkroom
+
+
+def create_app(settings: Settings) -> Starlette:
+    runtime = Darkroom(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = Starlette(
+        routes=[
+            *health.routes,
+            *v1_account.routes,
+            *v1_images.routes,
+            *v1_operations.routes,
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(AccessLogMiddleware),
+            Middleware(ErrorMiddleware),
+        ],
+        exception_handlers={HTTPException: http_exception_handler},
+        lifespan=lifespan,
+    )
+    app.state.darkroom = runtime
+    return app

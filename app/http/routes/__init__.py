@@ -1,0 +1,1 @@
+"""One module per resource and dialect; each exports its `routes`."""

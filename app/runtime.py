@@ -1,0 +1,102 @@
+"""One running Darkroom: settings, database, engine and caches, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from typing import Any
+
+from app.accounts.authentication import Authenticator
+from app.accounts.bootstrap import bootstrap_tokens, load_secret
+from app.config import Settings
+from app.operations import retention
+from app.operations import types as _operation_types  # noqa: F401  (registers them)
+from app.operations.engine import Engine
+from app.operations.submission import Intake
+from app.operations.watch import OperationWatch
+from app.storage.database import Database
+from app.storage.migrations import migrate
+
+logger = logging.getLogger("darkroom")
+
+
+class DataDirectoryBusy(Exception):
+    """Another server already runs on this data directory."""
+
+
+class Darkroom:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_path)
+        self.watch = OperationWatch()
+        self.engine = Engine(
+            self.db,
+            self.watch,
+            workers=settings.workers,
+            operation_timeout=settings.operation_timeout,
+            shutdown_grace=settings.shutdown_grace,
+        )
+        self.intake = Intake(
+            self.db,
+            self.watch,
+            self.engine,
+            max_queued=settings.max_queued,
+            idempotency_ttl=settings.idempotency_ttl,
+        )
+        self.authenticator = Authenticator(self.db)
+        self.secret = ""
+        self.dev_token: str | None = None
+        self._lock_file: int | None = None
+        self._background: list[asyncio.Task[Any]] = []
+
+    async def start(self) -> None:
+        data_dir = self.settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_data_dir()
+        self.secret = load_secret(data_dir, self.settings.secret)
+        await self.db.open()
+        applied = await migrate(self.db)
+        if applied:
+            logger.info("applied schema migrations %s", applied)
+        self.dev_token = await bootstrap_tokens(self.db, data_dir, self.settings.bootstrap_token)
+        if self.dev_token is not None:
+            logger.warning(
+                "created account 'default' with an all-scopes token (saved in %s): %s",
+                data_dir / "dev-token",
+                self.dev_token,
+            )
+        await self.engine.start()
+        self._background = [
+            asyncio.create_task(self.authenticator.refresh_forever(), name="token-refresh"),
+            asyncio.create_task(
+                retention.sweep_forever(
+                    self.db,
+                    self.watch,
+                    operation_ttl=self.settings.operation_ttl,
+                    idempotency_ttl=self.settings.idempotency_ttl,
+                ),
+                name="retention",
+            ),
+        ]
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.db.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    def _lock_data_dir(self) -> None:
+        """One server per data directory: the queue and the in-memory ETags assume it."""
+        descriptor = os.open(self.settings.data_dir / "server.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise DataDirectoryBusy(f"another Darkroom server runs on {self.settings.data_dir}") from None
+        self._lock_file = descriptor

@@ -1,0 +1,1 @@
+"""The shapes of requests and responses, as msgspec Structs on one base."""

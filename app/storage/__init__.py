@@ -1,0 +1,1 @@
+"""Storage: the SQLite database, its migrations and named queries, and the typed stores over them."""

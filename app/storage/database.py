@@ -1,0 +1,141 @@
+"""All SQLite access: one writer connection fed in turn, and a pool of readers that never wait for it.
+
+WAL mode lets readers see the last committed state while the writer works. Writes are
+serialised by an asyncio lock in front of the single writer connection (FIFO, like a queue),
+and every write transaction is `BEGIN IMMEDIATE`, so writers never fight for SQLite's lock
+inside this process. Other processes (the command line) wait on `busy_timeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Params = Sequence[Any] | dict[str, Any]
+
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA temp_store = MEMORY",
+)
+
+
+async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    for pragma in _PRAGMAS:
+        await connection.execute(pragma)
+    if readonly:
+        await connection.execute("PRAGMA query_only = ON")
+    return connection
+
+
+class Transaction:
+    """The open write transaction; statements run on the writer connection."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        cursor = await self._connection.execute(sql, params)
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT; return the new rowid."""
+        cursor = await self._connection.execute(sql, params)
+        rowid = cursor.lastrowid
+        if rowid is None:
+            raise RuntimeError("INSERT produced no rowid")
+        return rowid
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._connection.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Database:
+    """The data directory's SQLite file: `write()` for transactions, `fetch_*` for reads."""
+
+    def __init__(self, path: Path, *, readers: int = 4) -> None:
+        self.path = path
+        self._reader_count = readers
+        self._writer: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await _connect(self.path, readonly=False)
+        for _ in range(self._reader_count):
+            reader = await _connect(self.path, readonly=True)
+            self._all_readers.append(reader)
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            for reader in self._all_readers:
+                await reader.close()
+            self._all_readers.clear()
+            if self._writer is not None:
+                await self._writer.execute("PRAGMA optimize")
+                await self._writer.close()
+                self._writer = None
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Transaction]:
+        """One `BEGIN IMMEDIATE` transaction: committed on exit, rolled back on any exception."""
+        async with self._write_lock:
+            writer = self._connection()
+            await writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(writer)
+            except BaseException:
+                # Shielded: a cancelled caller must still leave the connection usable.
+                await asyncio.shield(writer.execute("ROLLBACK"))
+                raise
+            await asyncio.shield(writer.execute("COMMIT"))
+
+    async def execute_script(self, script: str) -> None:
+        """Run a multi-statement script outside the transaction helpers (migrations)."""
+        async with self._write_lock:
+            await self._connection().executescript(script)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        reader = await self._readers.get()
+        try:
+            async with reader.execute(sql, params) as cursor:
+                row: sqlite3.Row | None = await cursor.fetchone()
+                return row
+        finally:
+            self._readers.put_nowait(reader)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        reader = await self._readers.get()
+        try:
+            async with reader.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        finally:
+            self._readers.put_nowait(reader)
+
+    def _connection(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("the database is not open")
+        return self._writer

@@ -1,0 +1,167 @@
+"""Images and their keywords in the database."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+import msgspec
+
+from app.storage.database import Database, Transaction
+from app.storage.queries import QUERIES
+from app.timestamps import now_text
+
+_BY_UUID = QUERIES["image_by_uuid"]
+_BY_ID = QUERIES["image_by_id"]
+_LIST_NEWEST = QUERIES["list_images_newest"]
+_KEYWORDS_OF = QUERIES["keywords_of_images"]
+_INSERT_KEYWORD = QUERIES["insert_keyword"]
+_DELETE = QUERIES["delete_image"]
+
+
+class ImageRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the images table, JSON columns decoded, flags as booleans."""
+
+    image_id: int
+    public_uuid: str
+    account_id: int
+    external_id: str | None
+    title: str | None
+    description: str | None
+    headline: str | None
+    creation_date: str | None
+    alt_text: str | None
+    rating: int | None
+    creator: str | None
+    copyright_notice: str | None
+    copyright_marked: bool | None
+    credit_line: str | None
+    usage_terms: str | None
+    city: str | None
+    country: str | None
+    location: str | None
+    event: str | None
+    provider: str | None
+    shot: str | None
+    scene: str | None
+    technique: str | None
+    medium: str | None
+    status: str | None
+    url_img_watermark: str | None
+    url_img_thumbnail: str | None
+    ai_generated: bool | None
+    model_release: bool | None
+    property_release: bool | None
+    nsfw: bool | None
+    categories: list[str]
+    collections: list[str]
+    src: str | None
+    filename: str | None
+    width: int | None
+    height: int | None
+    format: str | None
+    bytes: int | None
+    sha256: str | None
+    n_faces: int | None
+    rotation: int
+    exif: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class Keyword(msgspec.Struct, frozen=True):
+    namespace: str | None
+    value: str
+
+
+_JSON_COLUMNS = ("categories", "collections", "exif")
+_FLAG_COLUMNS = ("copyright_marked", "ai_generated", "model_release", "property_release", "nsfw")
+
+# Columns a write may set; the SQL below is built from these names only, never from input.
+WRITABLE_COLUMNS = frozenset(ImageRow.__struct_fields__) - {
+    "image_id",
+    "public_uuid",
+    "account_id",
+    "created_at",
+    "updated_at",
+}
+
+
+def _image(row: sqlite3.Row) -> ImageRow:
+    values = dict(row)
+    for column in _JSON_COLUMNS:
+        values[column] = msgspec.json.decode(values[column])
+    for column in _FLAG_COLUMNS:
+        if values[column] is not None:
+            values[column] = bool(values[column])
+    return msgspec.convert(values, ImageRow)
+
+
+def _column_value(column: str, value: Any) -> Any:
+    if column in _JSON_COLUMNS:
+        return msgspec.json.encode(value).decode()
+    if column in _FLAG_COLUMNS and value is not None:
+        return int(value)
+    return value
+
+
+async def by_uuid(db: Database | Transaction, public_uuid: str, account_id: int) -> ImageRow | None:
+    row = await db.fetch_one(_BY_UUID, (public_uuid, account_id))
+    return None if row is None else _image(row)
+
+
+async def by_id(db: Database | Transaction, image_id: int) -> ImageRow | None:
+    row = await db.fetch_one(_BY_ID, (image_id,))
+    return None if row is None else _image(row)
+
+
+async def list_newest(db: Database, account_id: int, *, limit: int, offset: int) -> list[ImageRow]:
+    rows = await db.fetch_all(_LIST_NEWEST, (account_id, limit, offset))
+    return [_image(row) for row in rows]
+
+
+async def keywords_of(db: Database | Transaction, image_ids: list[int]) -> dict[int, list[Keyword]]:
+    found: dict[int, list[Keyword]] = {image_id: [] for image_id in image_ids}
+    rows = await db.fetch_all(_KEYWORDS_OF, (msgspec.json.encode(image_ids).decode(),))
+    for row in rows:
+        found[row["image_id"]].append(Keyword(row["namespace"] or None, row["value"]))
+    return found
+
+
+async def insert(
+    tx: Transaction,
+    account_id: int,
+    fields: dict[str, Any],
+    keywords: list[Keyword] | None = None,
+) -> ImageRow:
+    """A new image with the given columns (names from WRITABLE_COLUMNS) and keywords."""
+    unknown = set(fields) - WRITABLE_COLUMNS
+    if unknown:
+        raise ValueError(f"not writable image columns: {sorted(unknown)}")
+    moment = now_text()
+    columns = ["public_uuid", "account_id", "created_at", "updated_at", *fields]
+    values = [str(uuid.uuid4()), account_id, moment, moment]
+    values += [_column_value(column, value) for column, value in fields.items()]
+    marks = ", ".join("?" for _ in columns)
+    image_id = await tx.insert(f"INSERT INTO images ({', '.join(columns)}) VALUES ({marks})", values)
+    for position, keyword in enumerate(keywords or []):
+        await tx.execute(_INSERT_KEYWORD, (image_id, keyword.namespace or "", keyword.value, position))
+    image = await by_id(tx, image_id)
+    if image is None:
+        raise RuntimeError("the inserted image is gone")
+    return image
+
+
+async def update(tx: Transaction, image_id: int, changes: dict[str, Any]) -> None:
+    """Set the given columns (names from WRITABLE_COLUMNS) and `updated_at`."""
+    unknown = set(changes) - WRITABLE_COLUMNS
+    if unknown:
+        raise ValueError(f"not writable image columns: {sorted(unknown)}")
+    assignments = ", ".join(f"{column} = ?" for column in [*changes, "updated_at"])
+    values = [_column_value(column, value) for column, value in changes.items()]
+    await tx.execute(f"UPDATE images SET {assignments} WHERE image_id = ?", [*values, now_text(), image_id])
+
+
+async def delete(tx: Transaction, image_id: int) -> bool:
+    return await tx.execute(_DELETE, (image_id,)) > 0
