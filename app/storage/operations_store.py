@@ -97,7 +97,7 @@ def _record(row: sqlite3.Row) -> OperationRecord:
     for column in _JSON_COLUMNS:
         if values[column] is not None:
             values[column] = msgspec.json.decode(values[column])
-    return msgspec.convert(values, OperationRecord)
+    return msgspec.convert(values, OperationRecord, strict=False)
 
 
 def _revision(row: sqlite3.Row) -> Revision:
