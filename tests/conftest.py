@@ -37,9 +37,8 @@ class Harness:
     def __init__(self, runtime: Darkroom, client: httpx.AsyncClient) -> None:
         self.runtime = runtime
         self.client = client
-        if runtime.dev_token is None:
-            raise RuntimeError("the test data directory was not empty")
-        self.token = runtime.dev_token
+        # The dev token is shown once, on the first start; later starts find it on disk.
+        self.token = (runtime.settings.data_dir / "dev-token").read_text().strip()
 
     async def account_id(self, name: str = "default") -> int:
         row = await self.runtime.db.fetch_one("SELECT account_id FROM accounts WHERE name = ?", (name,))
@@ -104,7 +103,7 @@ async def running(settings: Settings) -> AsyncIterator[Harness]:
             yield harness
 
 
-def test_settings(data_dir: Path, **overrides: Any) -> Settings:
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
     overrides.setdefault("workers", 2)
     return load_settings({}, data_dir=data_dir, **overrides)
 
@@ -116,7 +115,7 @@ async def server_factory(tmp_path: Path) -> AsyncIterator[ServerFactory]:
 
     async def start(**overrides: Any) -> Harness:
         data_dir = tmp_path / f"data{len(stack)}"
-        context = running(test_settings(data_dir, **overrides))
+        context = running(settings_for(data_dir, **overrides))
         harness = await context.__aenter__()
         stack.append(context)
         return harness
