@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ _LIST_NEWEST = QUERIES["list_images_newest"]
 _KEYWORDS_OF = QUERIES["keywords_of_images"]
 _INSERT_KEYWORD = QUERIES["insert_keyword"]
 _DELETE = QUERIES["delete_image"]
+_NEXT_KEYWORD_POSITION = QUERIES["next_keyword_position"]
 
 
 class ImageRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,8 +73,14 @@ class ImageRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Keyword(msgspec.Struct, frozen=True):
+    """A keyword; `namespace` is None for a plain one. Compared by `folded`."""
+
     namespace: str | None
     value: str
+
+    @property
+    def folded(self) -> str:
+        return unicodedata.normalize("NFC", self.value).casefold()
 
 
 _JSON_COLUMNS = ("categories", "collections", "exif")
@@ -145,12 +153,24 @@ async def insert(
     values += [_column_value(column, value) for column, value in fields.items()]
     marks = ", ".join("?" for _ in columns)
     image_id = await tx.insert(f"INSERT INTO images ({', '.join(columns)}) VALUES ({marks})", values)
-    for position, keyword in enumerate(keywords or []):
-        await tx.execute(_INSERT_KEYWORD, (image_id, keyword.namespace or "", keyword.value, position))
+    await add_keywords(tx, image_id, keywords or [])
     image = await by_id(tx, image_id)
     if image is None:
         raise RuntimeError("the inserted image is gone")
     return image
+
+
+async def add_keywords(tx: Transaction, image_id: int, keywords: list[Keyword]) -> int:
+    """Append keywords the image lacks; return how many were new."""
+    row = await tx.fetch_one(_NEXT_KEYWORD_POSITION, (image_id,))
+    position = 0 if row is None else int(row["next"])
+    added = 0
+    for keyword in keywords:
+        added += await tx.execute(
+            _INSERT_KEYWORD,
+            (image_id, keyword.namespace or "", keyword.value, keyword.folded, position + added),
+        )
+    return added
 
 
 async def update(tx: Transaction, image_id: int, changes: dict[str, Any]) -> None:

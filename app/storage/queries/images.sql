@@ -18,9 +18,14 @@ WHERE image_id IN (SELECT value FROM json_each(?))
 ORDER BY image_id, position;
 
 -- name: insert_keyword
--- One keyword of an image.
-INSERT OR IGNORE INTO image_keywords (image_id, namespace, value, position) VALUES (?, ?, ?, ?);
+-- One keyword of an image (kept as first written when it is there already).
+INSERT OR IGNORE INTO image_keywords (image_id, namespace, value, value_folded, position)
+VALUES (?, ?, ?, ?, ?);
 
 -- name: delete_image
 -- Remove an image (its keywords go with it).
 DELETE FROM images WHERE image_id = ?;
+
+-- name: next_keyword_position
+-- Where the next keyword of an image goes in its order.
+SELECT coalesce(max(position) + 1, 0) AS next FROM image_keywords WHERE image_id = ?;
