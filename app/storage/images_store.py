@@ -20,6 +20,7 @@ _KEYWORDS_OF = QUERIES["keywords_of_images"]
 _INSERT_KEYWORD = QUERIES["insert_keyword"]
 _DELETE = QUERIES["delete_image"]
 _NEXT_KEYWORD_POSITION = QUERIES["next_keyword_position"]
+_IDS_FOR_UUIDS = QUERIES["image_ids_for_uuids"]
 
 
 class ImageRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,6 +123,14 @@ async def by_uuid(db: Database | Transaction, public_uuid: str, account_id: int)
 async def by_id(db: Database | Transaction, image_id: int) -> ImageRow | None:
     row = await db.fetch_one(_BY_ID, (image_id,))
     return None if row is None else _image(row)
+
+
+async def ids_for_uuids(
+    db: Database | Transaction, account_id: int, public_uuids: list[str]
+) -> dict[str, int]:
+    """Row ids of the account's images among `public_uuids` (missing ones are left out)."""
+    rows = await db.fetch_all(_IDS_FOR_UUIDS, (account_id, msgspec.json.encode(public_uuids).decode()))
+    return {row["public_uuid"]: int(row["image_id"]) for row in rows}
 
 
 async def list_newest(db: Database, account_id: int, *, limit: int, offset: int) -> list[ImageRow]:

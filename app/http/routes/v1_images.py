@@ -7,8 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.accounts.scopes import Scope
-from app.errors import ImageNotFound
 from app.http.context import authorize
+from app.http.lookups import image_of
 from app.http.paging import page
 from app.http.responses import get_response
 from app.http.writes import V1Write
@@ -17,8 +17,6 @@ from app.operations.types import image_delete, image_update
 from app.schemas.base import convert_query
 from app.schemas.images import ImageListQuery, ImagePatch, image_out
 from app.storage import images_store
-from app.storage.database import Database
-from app.storage.images_store import ImageRow
 
 
 async def list_images(request: Request) -> Response:
@@ -35,7 +33,7 @@ async def list_images(request: Request) -> Response:
 
 async def get_image(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
-    image = await _image(request, runtime.db, principal.account_id)
+    image = await image_of(runtime.db, request.path_params["uuid"], principal.account_id)
     keywords = await images_store.keywords_of(runtime.db, [image.image_id])
     return get_response(request, image_out(image, keywords[image.image_id]))
 
@@ -45,7 +43,7 @@ async def patch_image(request: Request) -> Response:
     changes = write.decode(ImagePatch).changes()
     if (replayed := await write.replay()) is not None:
         return replayed
-    image = await _image(request, write.runtime.db, write.principal.account_id)
+    image = await image_of(write.runtime.db, request.path_params["uuid"], write.principal.account_id)
     return await write.accept(
         Submission(
             type=image_update.TYPE,
@@ -60,7 +58,7 @@ async def delete_image(request: Request) -> Response:
     write.without_body()
     if (replayed := await write.replay()) is not None:
         return replayed
-    image = await _image(request, write.runtime.db, write.principal.account_id)
+    image = await image_of(write.runtime.db, request.path_params["uuid"], write.principal.account_id)
     return await write.accept(
         Submission(
             type=image_delete.TYPE,
@@ -68,13 +66,6 @@ async def delete_image(request: Request) -> Response:
             image_public_uuids=[image.public_uuid],
         )
     )
-
-
-async def _image(request: Request, db: Database, account_id: int) -> ImageRow:
-    image = await images_store.by_uuid(db, request.path_params["uuid"], account_id)
-    if image is None:
-        raise ImageNotFound
-    return image
 
 
 routes = [

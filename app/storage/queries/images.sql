@@ -29,3 +29,8 @@ DELETE FROM images WHERE image_id = ?;
 -- name: next_keyword_position
 -- Where the next keyword of an image goes in its order.
 SELECT coalesce(max(position) + 1, 0) AS next FROM image_keywords WHERE image_id = ?;
+
+-- name: image_ids_for_uuids
+-- The row ids of an account's images whose public uuids are in a JSON array.
+SELECT public_uuid, image_id FROM images
+WHERE account_id = ? AND public_uuid IN (SELECT value FROM json_each(?));
