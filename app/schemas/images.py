@@ -9,7 +9,7 @@ import msgspec
 
 from app.errors import ValidationFailed
 from app.schemas.base import Limit, Offset, Schema, Title
-from app.storage.images_store import ImageRow, Keyword
+from app.storage.images_store import Credit, ImageRow, Keyword
 from app.timestamps import format_time
 
 Rotation = Literal[0, 90, 180, 270]
@@ -56,6 +56,11 @@ class ImageMetadata(Schema):
     collections: list[str]
 
 
+class CreditOut(Schema):
+    role: str
+    name: str
+
+
 class ImageOut(Schema):
     public_uuid: str
     external_id: str | None
@@ -64,6 +69,7 @@ class ImageOut(Schema):
     creation_date: str | None
     alt_text: str | None
     keywords: list[KeywordOut]
+    credits: list[CreditOut]
     rating: int | None
     src: str | None
     filename: str | None
@@ -131,7 +137,7 @@ def split_keyword(text: str) -> Keyword:
     return Keyword(None, text)
 
 
-def image_out(image: ImageRow, keywords: list[Keyword]) -> ImageOut:
+def image_out(image: ImageRow, keywords: list[Keyword], credits: list[Credit]) -> ImageOut:
     return ImageOut(
         public_uuid=image.public_uuid,
         external_id=image.external_id,
@@ -140,6 +146,7 @@ def image_out(image: ImageRow, keywords: list[Keyword]) -> ImageOut:
         creation_date=image.creation_date,
         alt_text=image.alt_text,
         keywords=[KeywordOut(value=k.value, namespace=k.namespace) for k in keywords],
+        credits=[CreditOut(role=c.role, name=c.name) for c in credits],
         rating=image.rating,
         src=image.src,
         filename=image.filename,

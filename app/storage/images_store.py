@@ -21,6 +21,9 @@ _INSERT_KEYWORD = QUERIES["insert_keyword"]
 _DELETE = QUERIES["delete_image"]
 _NEXT_KEYWORD_POSITION = QUERIES["next_keyword_position"]
 _IDS_FOR_UUIDS = QUERIES["image_ids_for_uuids"]
+_INSERT_CREDIT = QUERIES["insert_credit"]
+_DELETE_CREDIT = QUERIES["delete_credit"]
+_CREDITS_OF = QUERIES["credits_of_images"]
 
 
 class ImageRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +72,8 @@ class ImageRow(msgspec.Struct, frozen=True, kw_only=True):
     n_faces: int | None
     rotation: int
     exif: dict[str, Any]
+    lat: float | None = None
+    lon: float | None = None
     created_at: str
     updated_at: str
 
@@ -180,6 +185,27 @@ async def add_keywords(tx: Transaction, image_id: int, keywords: list[Keyword]) 
             (image_id, keyword.namespace or "", keyword.value, keyword.folded, position + added),
         )
     return added
+
+
+class Credit(msgspec.Struct, frozen=True):
+    role: str
+    name: str
+
+
+async def add_credit(tx: Transaction, image_id: int, role: str, name: str) -> bool:
+    return await tx.execute(_INSERT_CREDIT, (image_id, role, name)) > 0
+
+
+async def remove_credit(tx: Transaction, image_id: int, role: str, name: str) -> bool:
+    return await tx.execute(_DELETE_CREDIT, (image_id, role, name)) > 0
+
+
+async def credits_of(db: Database | Transaction, image_ids: list[int]) -> dict[int, list[Credit]]:
+    found: dict[int, list[Credit]] = {image_id: [] for image_id in image_ids}
+    rows = await db.fetch_all(_CREDITS_OF, (msgspec.json.encode(image_ids).decode(),))
+    for row in rows:
+        found[row["image_id"]].append(Credit(row["role"], row["name"]))
+    return found
 
 
 async def update(tx: Transaction, image_id: int, changes: dict[str, Any]) -> None:

@@ -34,3 +34,18 @@ SELECT coalesce(max(position) + 1, 0) AS next FROM image_keywords WHERE image_id
 -- The row ids of an account's images whose public uuids are in a JSON array.
 SELECT public_uuid, image_id FROM images
 WHERE account_id = ? AND public_uuid IN (SELECT value FROM json_each(?));
+
+-- name: insert_credit
+-- Credit someone on an image (appended; the same role and name once).
+INSERT OR IGNORE INTO image_credits (image_id, role, name, position)
+VALUES (?1, ?2, ?3, (SELECT coalesce(max(position) + 1, 0) FROM image_credits WHERE image_id = ?1));
+
+-- name: delete_credit
+-- Remove a credit from an image.
+DELETE FROM image_credits WHERE image_id = ? AND role = ? AND name = ?;
+
+-- name: credits_of_images
+-- The credits of the images whose ids are in a JSON array, in their order.
+SELECT image_id, role, name FROM image_credits
+WHERE image_id IN (SELECT value FROM json_each(?))
+ORDER BY image_id, position;
