@@ -31,10 +31,11 @@ WHERE op_id = (
 RETURNING *;
 
 -- name: update_progress
--- Record the progress of a running operation.
+-- Record the progress of a running operation; progress that did not move is no new revision.
 UPDATE operations
-SET progress_total = ?, progress_done = ?, progress_failed = ?, revision = revision + 1
-WHERE op_id = ? AND status = 'running'
+SET progress_total = ?1, progress_done = ?2, progress_failed = ?3, revision = revision + 1
+WHERE op_id = ?4 AND status = 'running'
+  AND (progress_total, progress_done, progress_failed) IS NOT (?1, ?2, ?3)
 RETURNING op_id, uuid, account_id, revision, status;
 
 -- name: finish_operation
