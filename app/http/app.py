@@ -13,7 +13,7 @@ from app.config import Settings
 from app.http.errors import ErrorMiddleware, http_exception_handler
 from app.http.middleware.access_log import AccessLogMiddleware
 from app.http.middleware.request_id import RequestIdMiddleware
-from app.http.routes import health, v1_account, v1_images, v1_keywords, v1_operations
+from app.http.routes import health, v1_account, v1_images, v1_keywords, v1_operations, v1_sets
 from app.runtime import Darkroom
 
 
@@ -35,6 +35,7 @@ def create_app(settings: Settings) -> Starlette:
             *v1_images.routes,
             *v1_keywords.routes,
             *v1_operations.routes,
+            *v1_sets.routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -1,5 +1,19 @@
 """The operation types; importing this package registers every type with the engine."""
 
-from app.operations.types import image_delete, image_fields, image_update, keywords
+from app.operations.types import (
+    image_delete,
+    image_fields,
+    image_update,
+    keywords,
+    set_membership,
+    set_structure,
+)
 
-__all__ = ["image_delete", "image_fields", "image_update", "keywords"]
+__all__ = [
+    "image_delete",
+    "image_fields",
+    "image_update",
+    "keywords",
+    "set_membership",
+    "set_structure",
+]
