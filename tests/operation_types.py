@@ -20,6 +20,7 @@ ITEMS = "test_items"
 FAIL = "test_fail"
 CRASH = "test_crash"
 WRITE_THEN_RAISE = "test_write_then_raise"
+COMMIT = "test_commit"
 
 # Labels of `test_items` operations in the order they started running.
 started_labels: list[str] = []
@@ -114,6 +115,17 @@ async def run_write_then_raise(context: RunContext) -> None:
         if how == "hang":
             await asyncio.sleep(3600)
         raise RuntimeError("broke half way")
+
+
+@operation_type(COMMIT, scope=Scope.IMAGES_WRITE)
+async def run_commit(context: RunContext) -> None:
+    """Once through its gate, retitles an image in the operation's transaction."""
+    gate = GATES.get(context.params.get("gate", ""))
+    if gate is not None:
+        await gate.enter()
+    async with context.commit() as tx:
+        await images_store.update(tx, context.params["image_id"], {"title": context.params["title"]})
+        context.result["message"] = "Retitled."
 
 
 async def submit(

@@ -15,7 +15,7 @@ from app.errors import RateLimited
 from app.operations.idempotency import IdempotencyClaim
 from app.operations.states import OperationStatus
 from app.operations.submission import Submission
-from app.operations.watch import OperationWatch
+from app.operations.watch import OperationWatch, operation_etag
 from app.runtime import Darkroom
 from app.storage import images_store, operations_store
 from app.storage.database import Database
@@ -226,6 +226,41 @@ async def test_an_operation_timed_out_inside_its_transaction_leaves_nothing(tmp_
         # The writer is usable again.
         async with runtime.db.write() as tx:
             await images_store.update(tx, image.image_id, {"title": "changed"})
+
+
+async def test_a_timeout_while_the_commit_lands_keeps_the_watch_right(tmp_path: Path) -> None:
+    async with started(tmp_path, operation_timeout=0.3) as runtime:
+        account_id = await default_account(runtime)
+        async with runtime.db.write() as tx:
+            image = await images_store.insert(tx, account_id, {"title": "before"})
+        name, gate = new_gate()
+        accepted = await submit(
+            runtime, account_id, operation_types.COMMIT, gate=name, image_id=image.image_id, title="after"
+        )
+        await gate.reached()
+        write = runtime.db.write
+
+        @asynccontextmanager
+        async def slow_to_commit() -> AsyncIterator[Any]:
+            # The deadline passes while the operation waits for its (shielded) COMMIT.
+            async with write() as tx:
+                yield tx
+            await asyncio.sleep(0.5)
+
+        runtime.db.write = slow_to_commit  # type: ignore[method-assign]
+        try:
+            gate.open()
+            watched = runtime.watch.by_op_id(accepted.record.op_id)
+            assert watched is not None
+            await runtime.watch.wait_finished(watched, 2)
+        finally:
+            runtime.db.write = write  # type: ignore[method-assign]
+        record = await load(runtime, accepted.record)
+        assert record.status is OperationStatus.SUCCEEDED
+        retitled = await images_store.by_id(runtime.db, image.image_id)
+        assert retitled is not None and retitled.title == "after"
+        assert watched.finished
+        assert watched.etag == operation_etag(record.op_id, record.revision)
 
 
 # Shutdown and recovery

@@ -125,6 +125,15 @@ async def test_rejected_patch_stores_nothing_and_frees_its_key(
     assert (await server.client.get(url)).json()["title"] == "fixed"
 
 
+async def test_a_title_of_191_characters_is_accepted_whatever_their_bytes(server: Harness) -> None:
+    image = await server.create_image()
+    url = f"/v1/images/{image.public_uuid}"
+    for title in ("x" * 191, "é" * 191, "📷" * 191):
+        response = await server.write("PATCH", url, json={"title": title})
+        assert response.status_code == 202, response.text
+        assert (await server.client.get(url)).json()["title"] == title
+
+
 async def test_rotation_swaps_width_and_height_on_quarter_turns(server: Harness) -> None:
     image = await server.create_image(width=400, height=300)
     url = f"/v1/images/{image.public_uuid}"
@@ -327,6 +336,39 @@ async def test_a_finished_operation_has_a_strong_etag_and_304(server: Harness) -
     assert (await server.client.get(f"/v1/operations/{uuid}")).headers["ETag"] == etag
     stale = await server.client.get(f"/v1/operations/{uuid}", headers={"If-None-Match": '"op0.0"'})
     assert stale.status_code == 200
+
+
+async def test_a_304_is_answered_without_the_database(
+    server: Harness, gates: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = await server.create_image()
+    done = (await server.write("PATCH", f"/v1/images/{image.public_uuid}", json={"title": "t"})).json()
+    running, _ = await blocked(server)
+    etags = {
+        uuid: (await server.client.get(f"/v1/operations/{uuid}")).headers["ETag"]
+        for uuid in (done["uuid"], running)
+    }
+    statements: list[str] = []
+
+    def counted(name: str) -> Any:
+        original = getattr(server.runtime.db, name)
+
+        def call(sql: str = "", *args: Any) -> Any:
+            statements.append(sql or name)
+            return original(sql, *args) if sql else original()
+
+        return call
+
+    for name in ("fetch_one", "fetch_all", "write"):
+        monkeypatch.setattr(server.runtime.db, name, counted(name))
+    for _ in range(10):
+        for uuid, etag in etags.items():
+            response = await server.client.get(f"/v1/operations/{uuid}", headers={"If-None-Match": etag})
+            assert response.status_code == 304
+    # The token cache's own background refresh may run meanwhile; nothing else may.
+    assert [sql for sql in statements if "FROM tokens" not in sql] == []
+    await server.client.get(f"/v1/operations/{done['uuid']}")
+    assert any("FROM operations" in sql for sql in statements)  # and a 200 is counted
 
 
 async def test_unknown_operation_is_404(server: Harness) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -98,9 +99,16 @@ class RunContext:
         """The operation's one write transaction; its `succeeded` status commits with it."""
         if self.finished is not None:
             raise RuntimeError("an operation commits once")
-        async with self.db.write() as tx:
-            yield tx
-            self.finished = await self.finish_in(tx, OperationStatus.SUCCEEDED, None)
+        try:
+            async with self.db.write() as tx:
+                yield tx
+                self.finished = await self.finish_in(tx, OperationStatus.SUCCEEDED, None)
+        except asyncio.CancelledError:
+            # Cancelled (timeout, shutdown) once the body was done: the COMMIT is shielded and
+            # goes through, so the watch must hear of it, or polls would see `running` forever.
+            if self.finished is not None:
+                self._on_change(self.finished)
+            raise
         if self.finished is not None:
             self._on_change(self.finished)
 
