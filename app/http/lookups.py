@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from app.errors import ImageNotFound, ValidationFailed
-from app.storage import images_store
+from app.errors import ImageNotFound, SetNotFound, ValidationFailed
+from app.storage import images_store, sets_store
 from app.storage.database import Database
 from app.storage.images_store import ImageRow
+from app.storage.sets_store import SetRow
 
 
 async def image_of(db: Database, public_uuid: str, account_id: int) -> ImageRow:
@@ -14,6 +15,14 @@ async def image_of(db: Database, public_uuid: str, account_id: int) -> ImageRow:
     if image is None:
         raise ImageNotFound
     return image
+
+
+async def set_of(db: Database, public_uuid: str, account_id: int) -> SetRow:
+    """The account's set, or `404 set_not_found`."""
+    found = await sets_store.by_uuid(db, public_uuid, account_id)
+    if found is None:
+        raise SetNotFound
+    return found
 
 
 async def image_ids_of(db: Database, account_id: int, public_uuids: list[str], field: str) -> list[int]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from app.errors import ValidationFailed
 from app.schemas.base import Limit, Offset, Schema, Title
+from app.schemas.keywords import parse_keyword
+from app.search import fulltext
+from app.storage.image_search import EXIF_NUMBER_PROPERTIES, ImageFilters
 from app.storage.images_store import Credit, ImageRow, Keyword
-from app.timestamps import format_time
+from app.timestamps import format_time, parse_time
 
 Rotation = Literal[0, 90, 180, 270]
 
@@ -109,9 +112,112 @@ class ImagePatch(Schema):
         return changes
 
 
+ExifProperty = Literal["make", "model", "lens", "iso", "focal_length", "f_number", "exposure_time"]
+Rating = Annotated[int, msgspec.Meta(ge=0, le=5)]
+
+
 class ImageListQuery(Schema):
+    """`GET /v1/images`: paging and every filter of the contract (they stack)."""
+
     limit: Limit = 50
     offset: Offset = 0
+    query: str | None = None
+    keyword: str | None = None
+    namespace: str | None = None
+    rating: Rating | None = None
+    min_rating: Rating | None = None
+    exif_property: ExifProperty | None = None
+    exif_value: str | None = None
+    created_at_from: str | None = None
+    created_at_to: str | None = None
+    updated_at_from: str | None = None
+    updated_at_to: str | None = None
+    creation_date_from: str | None = None
+    creation_date_to: str | None = None
+    has_geo: bool | None = None
+    bbox: str | None = None
+    set_public_uuid: str | None = None
+
+    def filters(self) -> ImageFilters:
+        """Everything but the set, which needs a lookup (see the route)."""
+        if (self.exif_property is None) != (self.exif_value is None):
+            missing = "exif_value" if self.exif_value is None else "exif_property"
+            raise ValidationFailed("exif_property and exif_value go together.", field=missing)
+        if self.exif_property in EXIF_NUMBER_PROPERTIES and not _is_number(self.exif_value):
+            raise ValidationFailed(
+                f"exif_value must be a number for {self.exif_property}.", field="exif_value"
+            )
+        return ImageFilters(
+            text=fulltext.parse(self.query) if self.query is not None else None,
+            keyword=parse_keyword(self.keyword, "keyword") if self.keyword is not None else None,
+            namespace=self.namespace.strip().lower() if self.namespace is not None else None,
+            rating=self.rating,
+            min_rating=self.min_rating,
+            exif=(self.exif_property, self.exif_value or "") if self.exif_property else None,
+            created_at=(
+                _timestamp(self.created_at_from, "created_at_from", end=False),
+                _timestamp(self.created_at_to, "created_at_to", end=True),
+            ),
+            updated_at=(
+                _timestamp(self.updated_at_from, "updated_at_from", end=False),
+                _timestamp(self.updated_at_to, "updated_at_to", end=True),
+            ),
+            creation_date=(
+                _creation_bound(self.creation_date_from, "creation_date_from", end=False),
+                _creation_bound(self.creation_date_to, "creation_date_to", end=True),
+            ),
+            has_geo=self.has_geo,
+            bbox=_bbox(self.bbox) if self.bbox is not None else None,
+        )
+
+
+def _is_number(text: str | None) -> bool:
+    try:
+        float(text or "")
+    except ValueError:
+        return False
+    return True
+
+
+def _timestamp(text: str | None, field: str, *, end: bool) -> str | None:
+    """A bound on a stored time; a bare date covers its whole day."""
+    if text is None:
+        return None
+    try:
+        if len(text) <= 10 and "T" not in text:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+        else:
+            moment = parse_time(text)
+    except ValueError:
+        raise ValidationFailed(f"{field} must be an ISO 8601 date or timestamp.", field=field) from None
+    return format_time(moment)
+
+
+def _creation_bound(text: str | None, field: str, *, end: bool) -> str | None:
+    """Creation dates are stored as dates or timestamps; both compare as text against a bound
+    that is a date (`2024-05-01`) or, for the end of a day, just past its last timestamp."""
+    if text is None:
+        return None
+    try:
+        if len(text) <= 10 and "T" not in text:
+            day = date.fromisoformat(text).isoformat()
+            return day + "~" if end else day  # "~" sorts after "T…" and after the bare date
+        return format_time(parse_time(text))
+    except ValueError:
+        raise ValidationFailed(f"{field} must be an ISO 8601 date or timestamp.", field=field) from None
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ValidationFailed("bbox is min_lon,min_lat,max_lon,max_lat in degrees.", field="bbox") from None
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise ValidationFailed("bbox longitudes are between -180 and 180.", field="bbox")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise ValidationFailed("bbox latitudes are between -90 and 90, min first.", field="bbox")
+    return min_lon, min_lat, max_lon, max_lat
 
 
 def normalise_creation_date(text: str) -> str:
@@ -127,14 +233,6 @@ def normalise_creation_date(text: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return format_time(moment)
-
-
-def split_keyword(text: str) -> Keyword:
-    """`axis:value` is namespace `axis`; `a:b:c` is namespace `a`, value `b:c`."""
-    namespace, colon, value = text.partition(":")
-    if colon and namespace and value:
-        return Keyword(namespace, value)
-    return Keyword(None, text)
 
 
 def image_out(image: ImageRow, keywords: list[Keyword], credits: list[Credit]) -> ImageOut:

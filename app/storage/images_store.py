@@ -15,7 +15,6 @@ from app.timestamps import now_text
 
 _BY_UUID = QUERIES["image_by_uuid"]
 _BY_ID = QUERIES["image_by_id"]
-_LIST_NEWEST = QUERIES["list_images_newest"]
 _KEYWORDS_OF = QUERIES["keywords_of_images"]
 _INSERT_KEYWORD = QUERIES["insert_keyword"]
 _DELETE = QUERIES["delete_image"]
@@ -102,7 +101,7 @@ WRITABLE_COLUMNS = frozenset(ImageRow.__struct_fields__) - {
 }
 
 
-def _image(row: sqlite3.Row) -> ImageRow:
+def image_from_row(row: sqlite3.Row) -> ImageRow:
     values = dict(row)
     for column in _JSON_COLUMNS:
         values[column] = msgspec.json.decode(values[column])
@@ -122,12 +121,12 @@ def _column_value(column: str, value: Any) -> Any:
 
 async def by_uuid(db: Database | Transaction, public_uuid: str, account_id: int) -> ImageRow | None:
     row = await db.fetch_one(_BY_UUID, (public_uuid, account_id))
-    return None if row is None else _image(row)
+    return None if row is None else image_from_row(row)
 
 
 async def by_id(db: Database | Transaction, image_id: int) -> ImageRow | None:
     row = await db.fetch_one(_BY_ID, (image_id,))
-    return None if row is None else _image(row)
+    return None if row is None else image_from_row(row)
 
 
 async def ids_for_uuids(
@@ -136,11 +135,6 @@ async def ids_for_uuids(
     """Row ids of the account's images among `public_uuids` (missing ones are left out)."""
     rows = await db.fetch_all(_IDS_FOR_UUIDS, (account_id, msgspec.json.encode(public_uuids).decode()))
     return {row["public_uuid"]: int(row["image_id"]) for row in rows}
-
-
-async def list_newest(db: Database, account_id: int, *, limit: int, offset: int) -> list[ImageRow]:
-    rows = await db.fetch_all(_LIST_NEWEST, (account_id, limit, offset))
-    return [_image(row) for row in rows]
 
 
 async def keywords_of(db: Database | Transaction, image_ids: list[int]) -> dict[int, list[Keyword]]:

@@ -8,10 +8,10 @@ from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.http.context import authorize
-from app.http.lookups import image_ids_of, image_of
+from app.http.lookups import image_ids_of
 from app.http.paging import page
 from app.http.responses import get_response
-from app.http.writes import V1Write
+from app.http.write_endpoints import WriteCheck, WriteEndpoint, image_write
 from app.operations.submission import Submission
 from app.operations.types import keywords
 from app.schemas.base import convert_query
@@ -25,58 +25,43 @@ from app.schemas.keywords import (
 from app.storage import keywords_store
 
 
-async def add_keywords(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.KEYWORDS_WRITE)
-    parsed = write.decode(KeywordsAdd).parsed()
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    image = await image_of(write.runtime.db, request.path_params["uuid"], write.principal.account_id)
-    return await write.accept(
-        Submission(
-            type=keywords.ADD,
-            params={"image_id": image.image_id, "keywords": keywords.keyword_params(parsed)},
-            image_public_uuids=[image.public_uuid],
-        )
-    )
-
-
-async def remove_keyword(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.KEYWORDS_WRITE)
-    keyword = write.decode(KeywordRemove).parsed()
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    image = await image_of(write.runtime.db, request.path_params["uuid"], write.principal.account_id)
-    return await write.accept(
-        Submission(
-            type=keywords.REMOVE,
-            params={"image_id": image.image_id, "keyword": keywords.keyword_params([keyword])[0]},
-            image_public_uuids=[image.public_uuid],
-        )
-    )
-
-
-async def rename_keyword(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.KEYWORDS_WRITE)
-    rename = write.decode(KeywordRename)
+async def _check_rename(context: WriteCheck, rename: KeywordRename) -> Submission:
     old, new = rename.parsed()
-    if (replayed := await write.replay()) is not None:
-        return replayed
     image_ids = None
     if rename.image_public_uuids is not None:
         image_ids = await image_ids_of(
-            write.runtime.db,
-            write.principal.account_id,
+            context.runtime.db,
+            context.principal.account_id,
             rename.image_public_uuids,
             "image_public_uuids",
         )
     from_, to = keywords.keyword_params([old, new])
-    return await write.accept(
-        Submission(
-            type=keywords.RENAME,
-            params={"from": from_, "to": to, "image_ids": image_ids},
-            image_public_uuids=rename.image_public_uuids or [],
-        )
+    return Submission(
+        type=keywords.RENAME,
+        params={"from": from_, "to": to, "image_ids": image_ids},
+        image_public_uuids=rename.image_public_uuids or [],
     )
+
+
+WRITES = [
+    image_write(
+        "POST",
+        "/v1/images/{uuid}/keywords",
+        Scope.KEYWORDS_WRITE,
+        KeywordsAdd,
+        keywords.ADD,
+        lambda add: {"keywords": keywords.keyword_params(add.parsed())},
+    ),
+    image_write(
+        "DELETE",
+        "/v1/images/{uuid}/keywords",
+        Scope.KEYWORDS_WRITE,
+        KeywordRemove,
+        keywords.REMOVE,
+        lambda remove: {"keyword": keywords.keyword_params([remove.parsed()])[0]},
+    ),
+    WriteEndpoint("POST", "/v1/keywords/rename", Scope.KEYWORDS_WRITE, KeywordRename, _check_rename),
+]
 
 
 async def list_keywords(request: Request) -> Response:
@@ -105,9 +90,7 @@ async def list_namespaces(request: Request) -> Response:
 
 
 routes = [
-    Route("/v1/images/{uuid}/keywords", add_keywords, methods=["POST"]),
-    Route("/v1/images/{uuid}/keywords", remove_keyword, methods=["DELETE"]),
-    Route("/v1/keywords/rename", rename_keyword, methods=["POST"]),
+    *(endpoint.route() for endpoint in WRITES),
     Route("/v1/keywords", list_keywords, methods=["GET"]),
     Route("/v1/keywords/namespaces", list_namespaces, methods=["GET"]),
 ]

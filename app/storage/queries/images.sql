@@ -6,11 +6,6 @@ SELECT * FROM images WHERE public_uuid = ? AND account_id = ?;
 -- One image by its row id.
 SELECT * FROM images WHERE image_id = ?;
 
--- name: list_images_newest
--- A page of an account's images, newest first (one extra row tells whether there is more).
-SELECT * FROM images WHERE account_id = ?
-ORDER BY created_at DESC, image_id DESC LIMIT ? OFFSET ?;
-
 -- name: keywords_of_images
 -- The keywords of the images whose ids are in a JSON array, in their order.
 SELECT image_id, namespace, value FROM image_keywords
