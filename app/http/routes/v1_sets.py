@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -17,7 +18,7 @@ from app.http.image_views import image_views
 from app.http.lookups import image_ids_of
 from app.http.paging import page
 from app.http.responses import get_response
-from app.http.writes import V1Write
+from app.http.write_endpoints import Check, WriteCheck, WriteEndpoint
 from app.operations.submission import Submission
 from app.operations.types import set_membership, set_structure
 from app.schemas.base import convert_query
@@ -70,14 +71,14 @@ async def set_tree_of_account(request: Request) -> Response:
 
 async def get_set(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
-    found = await _set(request, runtime.db, principal.account_id)
+    found = await _set(request.path_params, runtime.db, principal.account_id)
     return get_response(request, set_out(found))
 
 
 async def list_set_images(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     query = convert_query(request.query_params, PageQuery)
-    found = await _set(request, runtime.db, principal.account_id)
+    found = await _set(request.path_params, runtime.db, principal.account_id)
     rows = await sets_store.members(runtime.db, found.set_id, limit=query.limit + 1, offset=query.offset)
     members, headers = page(rows, query.limit, query.offset)
     views = await image_views(runtime.db, [member.image for member in members])
@@ -91,7 +92,7 @@ async def list_set_images(request: Request) -> Response:
 async def list_snapshots(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     query = convert_query(request.query_params, PageQuery)
-    found = await _set(request, runtime.db, principal.account_id)
+    found = await _set(request.path_params, runtime.db, principal.account_id)
     rows = await sets_store.snapshots(runtime.db, found.set_id, limit=query.limit + 1, offset=query.offset)
     snapshots, headers = page(rows, query.limit, query.offset)
     return get_response(request, [snapshot_out(row) for row in snapshots], headers)
@@ -100,38 +101,29 @@ async def list_snapshots(request: Request) -> Response:
 # Writes to the sets themselves
 
 
-async def create_set(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    body = write.decode(SetCreate)
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    account_id = write.principal.account_id
+async def create_set(context: WriteCheck, body: SetCreate) -> Submission:
+    account_id = context.principal.account_id
     parent = await _referenced_set(
-        write.runtime.db, body.parent_public_uuid, account_id, "parent_public_uuid"
+        context.runtime.db, body.parent_public_uuid, account_id, "parent_public_uuid"
     )
-    return await write.accept(
-        Submission(
-            type=set_structure.CREATE,
-            params={
-                # Chosen now, so that a rerun of the operation cannot make a second set.
-                "public_uuid": str(uuid.uuid4()),
-                "parent_id": None if parent is None else parent.set_id,
-                "name": body.name,
-                "colour": body.colour,
-                "description": body.description,
-                "type": body.type,
-            },
-        )
+    return Submission(
+        type=set_structure.CREATE,
+        params={
+            # Chosen now, so that a rerun of the operation cannot make a second set.
+            "public_uuid": str(uuid.uuid4()),
+            "parent_id": None if parent is None else parent.set_id,
+            "name": body.name,
+            "colour": body.colour,
+            "description": body.description,
+            "type": body.type,
+        },
     )
 
 
-async def patch_set(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    given = write.decode(SetPatch).given()
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    db, account_id = write.runtime.db, write.principal.account_id
-    found = await _set(request, db, account_id)
+async def patch_set(context: WriteCheck, body: SetPatch) -> Submission:
+    given = body.given()
+    db, account_id = context.runtime.db, context.principal.account_id
+    found = await _set(context.path_params, db, account_id)
     params: dict[str, Any] = {"set_id": found.set_id}
     changes: dict[str, Any] = {
         name: given[name] for name in ("name", "colour", "description") if name in given
@@ -150,44 +142,30 @@ async def patch_set(request: Request) -> Response:
             )
         params["parent_id"] = None if parent is None else parent.set_id
     params["changes"] = changes
-    return await write.accept(Submission(type=set_structure.UPDATE, params=params))
+    return Submission(type=set_structure.UPDATE, params=params)
 
 
-async def delete_set(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE, has_body=False)
-    write.without_body()
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    found = await _set(request, write.runtime.db, write.principal.account_id)
-    return await write.accept(Submission(type=set_structure.DELETE, params={"set_id": found.set_id}))
+async def delete_set(context: WriteCheck, body: None) -> Submission:
+    found = await _set(context.path_params, context.runtime.db, context.principal.account_id)
+    return Submission(type=set_structure.DELETE, params={"set_id": found.set_id})
 
 
-async def reorder_sets(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    body = write.decode(SetsReorder)
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    db, account_id = write.runtime.db, write.principal.account_id
+async def reorder_sets(context: WriteCheck, body: SetsReorder) -> Submission:
+    db, account_id = context.runtime.db, context.principal.account_id
     parent = await _referenced_set(db, body.parent_public_uuid, account_id, "parent_public_uuid")
     parent_id = None if parent is None else parent.set_id
     siblings = await sets_store.siblings(db, account_id, parent_id)
     _require_exactly(body.set_public_uuids, set(siblings), "set_public_uuids", "sets under this parent")
     set_ids = [siblings[public_uuid] for public_uuid in body.set_public_uuids]
-    return await write.accept(
-        Submission(type=set_structure.REORDER, params={"parent_id": parent_id, "set_ids": set_ids})
-    )
+    return Submission(type=set_structure.REORDER, params={"parent_id": parent_id, "set_ids": set_ids})
 
 
 # Writes to a set's images
 
 
-async def add_set_images(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    body = write.decode(SetImagesAdd)
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    db, account_id = write.runtime.db, write.principal.account_id
-    found = await _set(request, db, account_id)
+async def add_set_images(context: WriteCheck, body: SetImagesAdd) -> Submission:
+    db, account_id = context.runtime.db, context.principal.account_id
+    found = await _set(context.path_params, db, account_id)
     source = await _referenced_set(db, body.move_from, account_id, "move_from")
     if source is not None and source.set_id == found.set_id:
         raise ValidationFailed("Images cannot be moved from a set into itself.", field="move_from")
@@ -196,63 +174,45 @@ async def add_set_images(request: Request) -> Response:
     params: dict[str, Any] = {"set_id": found.set_id, "image_ids": image_ids}
     if source is not None:
         params["from_set_id"] = source.set_id
-    return await write.accept(
-        Submission(
-            type=set_membership.ADD if source is None else set_membership.MOVE,
-            params=params,
-            image_public_uuids=uuids,
-            progress_total=len(image_ids),
-        )
+    return Submission(
+        type=set_membership.ADD if source is None else set_membership.MOVE,
+        params=params,
+        image_public_uuids=uuids,
+        progress_total=len(image_ids),
     )
 
 
-async def remove_set_images(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    body = write.decode(SetImagesRemove)
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    db, account_id = write.runtime.db, write.principal.account_id
-    found = await _set(request, db, account_id)
+async def remove_set_images(context: WriteCheck, body: SetImagesRemove) -> Submission:
+    db, account_id = context.runtime.db, context.principal.account_id
+    found = await _set(context.path_params, db, account_id)
     uuids = list(dict.fromkeys(body.image_public_uuids))
     image_ids = await image_ids_of(db, account_id, uuids, "image_public_uuids")
-    return await write.accept(
-        Submission(
-            type=set_membership.REMOVE,
-            params={"set_id": found.set_id, "image_ids": image_ids},
-            image_public_uuids=uuids,
-            progress_total=len(image_ids),
-        )
+    return Submission(
+        type=set_membership.REMOVE,
+        params={"set_id": found.set_id, "image_ids": image_ids},
+        image_public_uuids=uuids,
+        progress_total=len(image_ids),
     )
 
 
-async def order_set_images(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    body = write.decode(SetOrder)
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    db, account_id = write.runtime.db, write.principal.account_id
-    found = await _set(request, db, account_id)
+async def order_set_images(context: WriteCheck, body: SetOrder) -> Submission:
+    db, account_id = context.runtime.db, context.principal.account_id
+    found = await _set(context.path_params, db, account_id)
     members = await sets_store.member_ids(db, found.set_id)
     _require_exactly(body.image_public_uuids, set(members), "image_public_uuids", "images of the set")
     image_ids = [members[public_uuid] for public_uuid in body.image_public_uuids]
-    return await write.accept(
-        Submission(
-            type=set_membership.ORDER,
-            params={"set_id": found.set_id, "image_ids": image_ids},
-            image_public_uuids=body.image_public_uuids,
-            progress_total=len(image_ids),
-        )
+    return Submission(
+        type=set_membership.ORDER,
+        params={"set_id": found.set_id, "image_ids": image_ids},
+        image_public_uuids=body.image_public_uuids,
+        progress_total=len(image_ids),
     )
 
 
-async def set_images_visibility(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    body = write.decode(SetVisibility)
+async def set_images_visibility(context: WriteCheck, body: SetVisibility) -> Submission:
     activation_time = body.normalised_activation_time()
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    db, account_id = write.runtime.db, write.principal.account_id
-    found = await _set(request, db, account_id)
+    db, account_id = context.runtime.db, context.principal.account_id
+    found = await _set(context.path_params, db, account_id)
     uuids = list(dict.fromkeys(body.image_public_uuids))
     image_ids = await image_ids_of(db, account_id, uuids, "image_public_uuids")
     outside = await sets_store.non_member_indexes(db, found.set_id, image_ids)
@@ -262,45 +222,37 @@ async def set_images_visibility(request: Request) -> Response:
             field="image_public_uuids",
             detail={"not_in_set": [uuids[index] for index in outside]},
         )
-    return await write.accept(
-        Submission(
-            type=set_membership.VISIBILITY,
-            params={
-                "set_id": found.set_id,
-                "image_ids": image_ids,
-                "hidden": body.hidden,
-                "activation_time": activation_time,
-            },
-            image_public_uuids=uuids,
-            progress_total=len(image_ids),
-        )
+    return Submission(
+        type=set_membership.VISIBILITY,
+        params={
+            "set_id": found.set_id,
+            "image_ids": image_ids,
+            "hidden": body.hidden,
+            "activation_time": activation_time,
+        },
+        image_public_uuids=uuids,
+        progress_total=len(image_ids),
     )
 
 
-async def restore_set(request: Request) -> Response:
-    write = await V1Write.begin(request, Scope.SETS_WRITE)
-    body = write.decode(SetRestore)
-    if (replayed := await write.replay()) is not None:
-        return replayed
-    db = write.runtime.db
-    found = await _set(request, db, write.principal.account_id)
+async def restore_set(context: WriteCheck, body: SetRestore) -> Submission:
+    db = context.runtime.db
+    found = await _set(context.path_params, db, context.principal.account_id)
     snapshot = await sets_store.snapshot_by_uuid(db, body.snapshot_public_uuid, found.set_id)
     if snapshot is None:
         raise ValidationFailed("The set has no such snapshot.", field="snapshot_public_uuid")
-    return await write.accept(
-        Submission(
-            type=set_membership.RESTORE,
-            params={"set_id": found.set_id, "snapshot_id": snapshot.snapshot_id},
-        )
+    return Submission(
+        type=set_membership.RESTORE,
+        params={"set_id": found.set_id, "snapshot_id": snapshot.snapshot_id},
     )
 
 
 # Lookups
 
 
-async def _set(request: Request, db: Database, account_id: int) -> SetRow:
+async def _set(path_params: Mapping[str, str], db: Database, account_id: int) -> SetRow:
     """The set of the path, or `404 set_not_found` (another account's included)."""
-    found = await sets_store.by_uuid(db, request.path_params["uuid"], account_id)
+    found = await sets_store.by_uuid(db, path_params["uuid"], account_id)
     if found is None:
         raise SetNotFound
     return found
@@ -331,20 +283,29 @@ def _require_exactly(given: list[str], expected: set[str], field: str, what: str
         )
 
 
+def _sets_write(method: str, path: str, body: type[Any] | None, check: Check) -> WriteEndpoint:
+    return WriteEndpoint(method, path, Scope.SETS_WRITE, body, check)
+
+
+WRITES = [
+    _sets_write("POST", "/v1/sets", SetCreate, create_set),
+    # Before /v1/sets/{uuid}, which would take "reorder" for a uuid.
+    _sets_write("PATCH", "/v1/sets/reorder", SetsReorder, reorder_sets),
+    _sets_write("PATCH", "/v1/sets/{uuid}", SetPatch, patch_set),
+    _sets_write("DELETE", "/v1/sets/{uuid}", None, delete_set),
+    _sets_write("POST", "/v1/sets/{uuid}/images", SetImagesAdd, add_set_images),
+    _sets_write("DELETE", "/v1/sets/{uuid}/images", SetImagesRemove, remove_set_images),
+    _sets_write("PATCH", "/v1/sets/{uuid}/order", SetOrder, order_set_images),
+    _sets_write("PATCH", "/v1/sets/{uuid}/visibility", SetVisibility, set_images_visibility),
+    _sets_write("POST", "/v1/sets/{uuid}/restore", SetRestore, restore_set),
+]
+
 routes = [
     Route("/v1/sets", list_sets, methods=["GET"]),
-    Route("/v1/sets", create_set, methods=["POST"]),
-    # Before /v1/sets/{uuid}, which would take "tree" and "reorder" for uuids.
+    # Before /v1/sets/{uuid}, which would take "tree" for a uuid.
     Route("/v1/sets/tree", set_tree_of_account, methods=["GET"]),
-    Route("/v1/sets/reorder", reorder_sets, methods=["PATCH"]),
+    *(endpoint.route() for endpoint in WRITES),
     Route("/v1/sets/{uuid}", get_set, methods=["GET"]),
-    Route("/v1/sets/{uuid}", patch_set, methods=["PATCH"]),
-    Route("/v1/sets/{uuid}", delete_set, methods=["DELETE"]),
     Route("/v1/sets/{uuid}/images", list_set_images, methods=["GET"]),
-    Route("/v1/sets/{uuid}/images", add_set_images, methods=["POST"]),
-    Route("/v1/sets/{uuid}/images", remove_set_images, methods=["DELETE"]),
-    Route("/v1/sets/{uuid}/order", order_set_images, methods=["PATCH"]),
-    Route("/v1/sets/{uuid}/visibility", set_images_visibility, methods=["PATCH"]),
     Route("/v1/sets/{uuid}/snapshots", list_snapshots, methods=["GET"]),
-    Route("/v1/sets/{uuid}/restore", restore_set, methods=["POST"]),
 ]
