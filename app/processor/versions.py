@@ -99,7 +99,10 @@ def make_master(
         image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
     for transpose in _ORIENT.get(orientation, ()) + _ROTATE[rotation]:
         image = image.transpose(transpose)
-    return to_srgb(image, icc)
+    master = to_srgb(image, icc)
+    # Resized copies inherit `info`, and Pillow would save some of it again (a JPEG's comment).
+    master.info = {}
+    return master
 
 
 def kept_exif(exif: Image.Exif) -> bytes:
