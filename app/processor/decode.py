@@ -36,8 +36,6 @@ class Decoded:
     # As stored, before EXIF orientation.
     width: int
     height: int
-    # EXIF orientation 1–8 (1 when absent or nonsense).
-    orientation: int
 
 
 def configure_decoder(max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
@@ -63,7 +61,9 @@ def _too_large(pixels: int, max_pixels: int) -> ItemFailure:
     )
 
 
-def _orientation_of(image: ImageFile.ImageFile) -> int:
+def orientation_of(image: Image.Image) -> int:
+    """EXIF orientation 1–8 (1 when absent or nonsense). Only after `load`: for some formats
+    (PNG) reading EXIF decodes the pixels, and a failure there must not be taken for no EXIF."""
     try:
         value = image.getexif().get(_ORIENTATION, 1)
     except Exception:  # a broken EXIF block is no reason to refuse the pixels
@@ -102,7 +102,7 @@ def open_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[
             raise ItemFailure("decode_failed", "the image has no pixels")
         if width * height > max_pixels:
             raise _too_large(width * height, max_pixels)
-        yield Decoded(image, image_format, width, height, _orientation_of(image))
+        yield Decoded(image, image_format, width, height)
 
 
 def load(decoded: Decoded, *, at_least: tuple[int, int] | None = None) -> None:

@@ -24,7 +24,6 @@ from app.processor.versions import (
     master_long_edge,
     render_crop,
     render_versions,
-    swaps_sides,
     upright_size,
 )
 
@@ -65,22 +64,21 @@ def process_file(
     check_rotation(rotation)
     store = MediaStore(media_root)
     with decode.quiet_plugins(), decode.open_image(path, max_pixels=max_pixels) as decoded:
-        upright = upright_size(decoded.width, decoded.height, decoded.orientation, rotation)
+        stored = (decoded.width, decoded.height)
+        # The long edge does not depend on the orientation, which is only known after loading.
+        long_edge = master_long_edge(stored, profiles, crops)
+        decode.load(decoded, at_least=fit(*stored, long_edge))
+        image = decoded.image
+        orientation = decode.orientation_of(image)
+        upright = upright_size(*stored, orientation, rotation)
         for crop in crops:
             crop.check(*upright)
-        master_size = fit(*upright, master_long_edge(upright, profiles, crops))
-        stored_order = (master_size[1], master_size[0])
-        decode.load(
-            decoded,
-            at_least=stored_order if swaps_sides(decoded.orientation, rotation) else master_size,
-        )
-        image = decoded.image
         exif = read_exif(image)
         embedded = read_embedded(image)
         keep = kept_exif(image.getexif())
         icc = image.info.get("icc_profile")
         master = make_master(
-            image, decoded.orientation, rotation, master_size, icc if isinstance(icc, bytes) else None
+            image, orientation, rotation, fit(*upright, long_edge), icc if isinstance(icc, bytes) else None
         )
     original = store.put_file(path)
     versions, smallest = render_versions(master, upright, profiles, store, keep)

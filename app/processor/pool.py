@@ -8,12 +8,13 @@ imported (fork is unsafe in a process with threads; spawn is slower), handing in
 blocks the event loop, and a worker is recycled after `recycle_after` files to give its memory
 back to the system.
 
-Threads would not be faster, even for small files: measured with `bench/processor.py` on 2
-cores, the 22 small valid images of the corpus (≤ 500 px) × 5 through two workers took 7.3 ms a
-file with processes and 14.1 ms with two threads. Pillow releases the GIL while it decodes,
-resizes and encodes, but for small files most of the time is the Python around it (metadata,
-pHash, colours, hashing), which threads run one at a time; the pickling a process costs is
-small beside that. Threads also could not be killed when a file hangs.
+Threads are not measurably faster, even for small files: `bench/processor.py` pushes the 22
+small valid images of the corpus (≤ 500 px) through two workers of each kind; over eight runs on
+a shared 2-core machine, processes took 4.2–7.3 ms a file and threads 4.1–14.1 ms, the same
+within the noise. Pickling the arguments and result costs a process little, and Pillow's GIL
+releases do not help threads much on small files, where the Python around Pillow (metadata,
+pHash, colours) is a good part of the time. Since a thread cannot be killed when a file hangs,
+processes it is.
 """
 
 from __future__ import annotations

@@ -76,10 +76,10 @@ def fit(width: int, height: int, long_edge: int) -> tuple[int, int]:
 
 
 def master_long_edge(
-    upright: tuple[int, int], profiles: Sequence[Profile], crops: Sequence[CropBox] = ()
+    size: tuple[int, int], profiles: Sequence[Profile], crops: Sequence[CropBox] = ()
 ) -> int:
     """The long edge the decoded image must keep so that every version and crop is sharp."""
-    longest = max(upright)
+    longest = max(size)
     needed = max(min(profile.size, longest) for profile in profiles)
     for crop in crops:
         # The crop's own long edge, at most its render size, scaled back to the whole image.

@@ -43,6 +43,7 @@ async def test_every_hostile_file_is_a_clean_failure_or_an_image(
     assert set(outcomes.values()) <= {"image", "unsupported_format", "decode_failed", "image_too_large"}
     assert outcomes[corpus / "pillow" / "hostile" / "decompression_bomb.gif"] == "image_too_large"
     assert outcomes[corpus / "pillow" / "hostile" / "truncated_jpeg.jpg"] == "decode_failed"
+    assert outcomes[corpus / "pillow" / "hostile" / "broken_data_stream.png"] == "decode_failed"
     assert outcomes[corpus / "pngsuite" / "xs1n0g01.png"] == "unsupported_format"  # a broken signature
     await still_works(pool)
 
