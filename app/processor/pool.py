@@ -9,8 +9,8 @@ blocks the event loop, and a worker is recycled after `recycle_after` files to g
 back to the system.
 
 Threads are not measurably faster, even for small files: `bench/processor.py` pushes the 22
-small valid images of the corpus (≤ 500 px) through two workers of each kind; over eight runs on
-a shared 2-core machine, processes took 4.2–7.3 ms a file and threads 4.1–14.1 ms, the same
+small valid images of the corpus (≤ 500 px) through two workers of each kind; over nine runs on
+a shared 2-core machine, processes took 4.2–10.2 ms a file and threads 4.1–14.1 ms, the same
 within the noise. Pickling the arguments and result costs a process little, and Pillow's GIL
 releases do not help threads much on small files, where the Python around Pillow (metadata,
 pHash, colours) is a good part of the time. Since a thread cannot be killed when a file hangs,
