@@ -143,7 +143,8 @@ class Fetcher:
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
             async with asyncio.timeout(self.limits.connect_timeout):
-                addresses = await self._resolve(url.host, port)
+                # The ASCII (IDNA 2008) form: what DNS and TLS want, not the Unicode one.
+                addresses = await self._resolve(url.raw_host.decode("ascii"), port)
         except TimeoutError:
             raise ItemFailure("src_timeout", f"resolving {url.host} took too long") from None
         except (OSError, UnicodeError) as error:
@@ -167,7 +168,7 @@ class Fetcher:
         }
         extensions = {}
         if url.scheme == "https" and not _is_ip_literal(url.host):
-            extensions["sni_hostname"] = url.host
+            extensions["sni_hostname"] = url.raw_host.decode("ascii")
         timeout = httpx.Timeout(self.limits.total_timeout, connect=self.limits.connect_timeout)
         refused: httpx.ConnectError | None = None
         async with self._hosts.hold(url.host):

@@ -125,6 +125,27 @@ async def test_only_http_and_https(tmp_path: Path, url: str) -> None:
     assert failure.code == "src_scheme"
 
 
+async def test_a_redirect_to_another_scheme_is_refused(source_server: SourceServer, tmp_path: Path) -> None:
+    location = quote("file:///etc/passwd", safe="")
+    failure = await failure_of(fetcher(), source_server.url(f"/to?location={location}"), tmp_path)
+    assert failure.code == "src_scheme"
+
+
+async def test_an_international_name_is_resolved_in_ascii(
+    source_server: SourceServer, tmp_path: Path
+) -> None:
+    asked: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[IPAddress]:
+        asked.append(host)
+        return [ip_address("127.0.0.1")]
+
+    fetch = Fetcher(allow_private=LOOPBACK, resolver=resolver)
+    await fetch.fetch(f"http://bücher.test:{source_server.port}/image.png", tmp_path)
+    assert asked == ["xn--bcher-kva.test"]
+    assert source_server.requests[-1][1] == f"xn--bcher-kva.test:{source_server.port}"
+
+
 async def test_an_unresolvable_host_is_unreachable(tmp_path: Path) -> None:
     async def resolver(host: str, port: int) -> list[IPAddress]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
