@@ -128,7 +128,12 @@ class ProcessorPool:
         waiting: asyncio.Future[T] | None = None
         try:
             # submit() may start the worker process: a thread keeps that off the event loop.
-            future = await asyncio.to_thread(slot.executor.submit, function, *args, **kwargs)
+            try:
+                future = await asyncio.to_thread(slot.executor.submit, function, *args, **kwargs)
+            except BrokenProcessPool:
+                # The worker died while idle (killed from outside): not this file's fault.
+                slot = self._replaced(slot)
+                future = await asyncio.to_thread(slot.executor.submit, function, *args, **kwargs)
             waiting = asyncio.wrap_future(future)
             done, _pending = await asyncio.wait({waiting}, timeout=self.timeout)
             if not done:

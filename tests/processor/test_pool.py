@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -109,6 +110,18 @@ async def test_memory_limit_turns_exhaustion_into_an_item_failure() -> None:
         assert await limited.run(pow, 3, 2) == 9
     finally:
         await limited.close()
+
+
+async def test_a_worker_killed_while_idle_does_not_fail_the_next_file() -> None:
+    single = ProcessorPool(workers=1)
+    try:
+        pid = await single.run(os.getpid)
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.2)  # the executor notices its worker is gone
+        assert await single.run(pow, 2, 5) == 32
+        assert await single.run(os.getpid) != pid
+    finally:
+        await single.close()
 
 
 async def test_workers_are_recycled(tmp_path: Path) -> None:
