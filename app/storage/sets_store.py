@@ -234,13 +234,10 @@ async def members(db: Database, set_id: int, *, limit: int, offset: int) -> list
     rows = await db.fetch_all(
         _MEMBERS_PAGE, {"set_id": set_id, "now": now_text(), "limit": limit, "offset": offset}
     )
-    found: list[Member] = []
-    for row in rows:
-        # One indexed read per image of the page: images_store has no page read by ids yet.
-        image = await images_store.by_id(db, row["image_id"])
-        if image is not None:
-            found.append(Member(image, bool(row["hidden"]), row["activation_time"]))
-    return found
+    return [
+        Member(images_store.image_from_row(row), bool(row["member_hidden"]), row["member_activation_time"])
+        for row in rows
+    ]
 
 
 async def non_member_indexes(db: Database | Transaction, set_id: int, image_ids: list[int]) -> list[int]:

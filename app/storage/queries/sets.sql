@@ -79,12 +79,12 @@ WHERE m.set_id = ? ORDER BY m.position, m.image_id;
 
 -- name: members_page
 -- A page of a set's images in set order; hidden only until its activation time (bound as now).
-SELECT image_id,
-       hidden AND (activation_time IS NULL OR activation_time > :now) AS hidden,
-       activation_time
-FROM set_images
-WHERE set_id = :set_id
-ORDER BY position, image_id LIMIT :limit OFFSET :offset;
+SELECT i.*,
+       m.hidden AND (m.activation_time IS NULL OR m.activation_time > :now) AS member_hidden,
+       m.activation_time AS member_activation_time
+FROM set_images m JOIN images i ON i.image_id = m.image_id
+WHERE m.set_id = :set_id
+ORDER BY m.position, m.image_id LIMIT :limit OFFSET :offset;
 
 -- name: next_member_position
 -- Where an image appended to a set goes in its order.
