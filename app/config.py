@@ -8,6 +8,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from app.processor.addresses import AddressPolicy, parse_allow_private
+from app.processor.profiles import DEFAULT_VERSIONS, Profile, parse_profiles
+
 
 class ConfigError(Exception):
     """A setting has a value we cannot use; the message names the variable."""
@@ -54,6 +57,19 @@ def _string(name: str, raw: str) -> str:
     return raw
 
 
+def _checked(parse: Callable[[str], object]) -> Callable[[str, str], str]:
+    """Keep the text, but only once `parse` accepts it (its ValueError names the variable)."""
+
+    def check(name: str, raw: str) -> str:
+        try:
+            parse(raw)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        return raw
+
+    return check
+
+
 def _path(name: str, raw: str) -> Path:
     if not raw:
         raise ConfigError(f"{name} must not be empty")
@@ -77,10 +93,32 @@ class Settings:
     idempotency_ttl: float = 24 * 3600
     operation_timeout: float = 600.0
     shutdown_grace: float = 10.0
+    max_pixels: int = 100_000_000
+    process_timeout: float = 60.0
+    fetch_timeout: float = 30.0
+    versions: str = DEFAULT_VERSIONS
+    allow_private_sources: str = ""
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "darkroom.sqlite3"
+
+    @property
+    def media_root(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def incoming_dir(self) -> Path:
+        """Uploaded files waiting for their operation (kept until it finishes)."""
+        return self.data_dir / "incoming"
+
+    @property
+    def profiles(self) -> tuple[Profile, ...]:
+        return parse_profiles(self.versions)
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        return parse_allow_private(self.allow_private_sources)
 
 
 # Environment variable → (field, parser). Each is also a `serve` flag where it makes sense.
@@ -100,6 +138,11 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "DARKROOM_IDEMPOTENCY_TTL": ("idempotency_ttl", _duration_seconds),
     "DARKROOM_OPERATION_TIMEOUT": ("operation_timeout", _duration_seconds),
     "DARKROOM_SHUTDOWN_GRACE": ("shutdown_grace", _duration_seconds),
+    "DARKROOM_MAX_PIXELS": ("max_pixels", _positive_int),
+    "DARKROOM_PROCESS_TIMEOUT": ("process_timeout", _duration_seconds),
+    "DARKROOM_FETCH_TIMEOUT": ("fetch_timeout", _duration_seconds),
+    "DARKROOM_VERSIONS": ("versions", _checked(parse_profiles)),
+    "DARKROOM_ALLOW_PRIVATE_SOURCES": ("allow_private_sources", _checked(parse_allow_private)),
 }
 
 

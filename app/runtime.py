@@ -14,9 +14,14 @@ from app.config import Settings
 from app.operations import retention
 from app.operations import types as _operation_types  # noqa: F401  (registers them)
 from app.operations.engine import Engine
+from app.operations.services import Services
 from app.operations.submission import Intake
+from app.operations.types import upload
 from app.operations.watch import OperationWatch
+from app.processor.fetch import Fetcher, FetchLimits
+from app.processor.pool import ProcessorPool
 from app.storage.database import Database
+from app.storage.media_files import MediaFiles
 from app.storage.migrations import migrate
 
 logger = logging.getLogger("darkroom")
@@ -31,12 +36,26 @@ class Darkroom:
         self.settings = settings
         self.db = Database(settings.database_path)
         self.watch = OperationWatch()
+        self.media = MediaFiles(self.db, settings.media_root)
+        self.pool = ProcessorPool(
+            workers=settings.workers, timeout=settings.process_timeout, max_pixels=settings.max_pixels
+        )
+        self.services = Services(
+            settings=settings,
+            pool=self.pool,
+            fetcher=Fetcher(
+                allow_private=settings.address_policy,
+                limits=FetchLimits(total_timeout=settings.fetch_timeout, max_bytes=settings.max_source_bytes),
+            ),
+            media=self.media,
+        )
         self.engine = Engine(
             self.db,
             self.watch,
             workers=settings.workers,
             operation_timeout=settings.operation_timeout,
             shutdown_grace=settings.shutdown_grace,
+            services=self.services,
         )
         self.intake = Intake(
             self.db,
@@ -67,6 +86,9 @@ class Darkroom:
                 data_dir / "dev-token",
                 self.dev_token,
             )
+        # Before any operation runs: what interrupted writes and uploads left behind.
+        await self.media.sweep()
+        await upload.sweep_incoming(self.db, self.settings.incoming_dir)
         await self.engine.start()
         self._background = [
             asyncio.create_task(self.authenticator.refresh_forever(), name="token-refresh"),
@@ -83,6 +105,7 @@ class Darkroom:
 
     async def stop(self) -> None:
         await self.engine.stop()
+        await self.pool.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

@@ -13,7 +13,17 @@ from app.config import Settings
 from app.http.errors import ErrorMiddleware, http_exception_handler
 from app.http.middleware.access_log import AccessLogMiddleware
 from app.http.middleware.request_id import RequestIdMiddleware
-from app.http.routes import health, v1_account, v1_images, v1_keywords, v1_operations, v1_sets
+from app.http.routes import (
+    health,
+    media,
+    v1_account,
+    v1_downloads,
+    v1_images,
+    v1_keywords,
+    v1_operations,
+    v1_sets,
+    v1_uploads,
+)
 from app.runtime import Darkroom
 
 
@@ -36,6 +46,9 @@ def create_app(settings: Settings) -> Starlette:
             *v1_keywords.routes,
             *v1_operations.routes,
             *v1_sets.routes,
+            *v1_uploads.routes,
+            *v1_downloads.routes,
+            *media.routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

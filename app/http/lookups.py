@@ -25,6 +25,16 @@ async def set_of(db: Database, public_uuid: str, account_id: int) -> SetRow:
     return found
 
 
+async def set_id_of_field(db: Database, public_uuid: str | None, account_id: int) -> int | None:
+    """A set named in a body: `400 validation` naming `set_public_uuid` when it isn't the account's."""
+    if public_uuid is None:
+        return None
+    found = await sets_store.by_uuid(db, public_uuid, account_id)
+    if found is None:
+        raise ValidationFailed("No such set.", field="set_public_uuid")
+    return found.set_id
+
+
 async def image_ids_of(db: Database, account_id: int, public_uuids: list[str], field: str) -> list[int]:
     """Row ids in the given order; `400 validation` listing every uuid that is not the account's."""
     found = await images_store.ids_for_uuids(db, account_id, public_uuids)

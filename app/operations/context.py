@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from app.operations.services import Services
 from app.operations.states import OperationStatus
 from app.storage import operations_store
 from app.storage.database import Database, Transaction
@@ -58,9 +59,11 @@ class RunContext:
         record: OperationRecord,
         db: Database,
         on_change: Callable[[Revision], object],
+        services: Services,
     ) -> None:
         self.record = record
         self.db = db
+        self.services = services
         self.result: dict[str, Any] = {}
         self.cancel_requested = record.cancel_requested
         self.finished: Revision | None = None

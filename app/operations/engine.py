@@ -17,6 +17,7 @@ from typing import Any
 
 from app.operations.context import OperationCanceled, OperationFailed, RunContext
 from app.operations.registry import get_type
+from app.operations.services import Services
 from app.operations.states import OperationStatus
 from app.operations.watch import OperationWatch
 from app.storage import operations_store
@@ -45,8 +46,10 @@ class Engine:
         workers: int,
         operation_timeout: float,
         shutdown_grace: float,
+        services: Services,
     ) -> None:
         self._db = db
+        self._services = services
         self._watch = watch
         self._slots = asyncio.Semaphore(workers)
         self._operation_timeout = operation_timeout
@@ -127,7 +130,7 @@ class Engine:
                     await asyncio.wait_for(self._wakeup.wait(), POLL_INTERVAL)
                 continue
             self._idle.clear()
-            context = RunContext(record, self._db, self._watch.record)
+            context = RunContext(record, self._db, self._watch.record, self._services)
             task = asyncio.create_task(self._run(context), name=f"operation-{record.op_id}")
             self._running[record.op_id] = _Running(task, context)
             task.add_done_callback(functools.partial(self._done, record.op_id))

@@ -235,7 +235,9 @@ def normalise_creation_date(text: str) -> str:
     return format_time(moment)
 
 
-def image_out(image: ImageRow, keywords: list[Keyword], credits: list[Credit]) -> ImageOut:
+def image_out(
+    image: ImageRow, keywords: list[Keyword], credits: list[Credit], versions: list[VersionOut]
+) -> ImageOut:
     return ImageOut(
         public_uuid=image.public_uuid,
         external_id=image.external_id,
@@ -260,7 +262,7 @@ def image_out(image: ImageRow, keywords: list[Keyword], credits: list[Credit]) -
             ImageMetadata,
         ),
         exif=image.exif,
-        versions=[],
+        versions=versions,
         created_at=image.created_at,
         updated_at=image.updated_at,
     )

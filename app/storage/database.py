@@ -38,6 +38,13 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
     return connection
 
 
+async def _rollback(connection: aiosqlite.Connection) -> None:
+    try:
+        await connection.execute("ROLLBACK")
+    except sqlite3.OperationalError:
+        pass  # BEGIN itself failed: there is nothing to roll back
+
+
 class Transaction:
     """The open write transaction; statements run on the writer connection."""
 
@@ -104,12 +111,14 @@ class Database:
         """One `BEGIN IMMEDIATE` transaction: committed on exit, rolled back on any exception."""
         async with self._write_lock:
             writer = self._connection()
-            await writer.execute("BEGIN IMMEDIATE")
             try:
+                await writer.execute("BEGIN IMMEDIATE")
                 yield Transaction(writer)
             except BaseException:
-                # Shielded: a cancelled caller must still leave the connection usable.
-                await asyncio.shield(writer.execute("ROLLBACK"))
+                # Shielded: a cancelled caller must still leave the connection usable. The
+                # connection runs statements in order, so this follows a BEGIN that was still
+                # queued when the caller was cancelled.
+                await asyncio.shield(_rollback(writer))
                 raise
             await asyncio.shield(writer.execute("COMMIT"))
 

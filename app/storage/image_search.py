@@ -17,8 +17,8 @@ from app.storage.images_store import ImageRow, Keyword
 # BM25 weights of the images_fts columns: title, description, keywords, filename, metadata.
 _BM25 = "bm25(images_fts, 10.0, 5.0, 8.0, 2.0, 3.0)"
 
-EXIF_TEXT_PROPERTIES = frozenset({"make", "model", "lens", "exposure_time"})
-EXIF_NUMBER_PROPERTIES = frozenset({"iso", "focal_length", "f_number"})
+EXIF_TEXT_PROPERTIES = frozenset({"make", "model", "lens"})
+EXIF_NUMBER_PROPERTIES = frozenset({"iso", "focal_length", "f_number", "exposure_time"})
 
 
 @dataclass(slots=True)

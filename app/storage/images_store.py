@@ -73,6 +73,9 @@ class ImageRow(msgspec.Struct, frozen=True, kw_only=True):
     exif: dict[str, Any]
     lat: float | None = None
     lon: float | None = None
+    phash: int | None = None
+    colours: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    embedded: dict[str, Any] = msgspec.field(default_factory=dict)
     created_at: str
     updated_at: str
 
@@ -88,7 +91,7 @@ class Keyword(msgspec.Struct, frozen=True):
         return unicodedata.normalize("NFC", self.value).casefold()
 
 
-_JSON_COLUMNS = ("categories", "collections", "exif")
+_JSON_COLUMNS = ("categories", "collections", "exif", "colours", "embedded")
 _FLAG_COLUMNS = ("copyright_marked", "ai_generated", "model_release", "property_release", "nsfw")
 
 # Columns a write may set; the SQL below is built from these names only, never from input.
@@ -150,6 +153,8 @@ async def insert(
     account_id: int,
     fields: dict[str, Any],
     keywords: list[Keyword] | None = None,
+    *,
+    public_uuid: str | None = None,
 ) -> ImageRow:
     """A new image with the given columns (names from WRITABLE_COLUMNS) and keywords."""
     unknown = set(fields) - WRITABLE_COLUMNS
@@ -157,7 +162,7 @@ async def insert(
         raise ValueError(f"not writable image columns: {sorted(unknown)}")
     moment = now_text()
     columns = ["public_uuid", "account_id", "created_at", "updated_at", *fields]
-    values = [str(uuid.uuid4()), account_id, moment, moment]
+    values = [public_uuid or str(uuid.uuid4()), account_id, moment, moment]
     values += [_column_value(column, value) for column, value in fields.items()]
     marks = ", ".join("?" for _ in columns)
     image_id = await tx.insert(f"INSERT INTO images ({', '.join(columns)}) VALUES ({marks})", values)

@@ -9,16 +9,17 @@ from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.http.context import authorize
-from app.http.image_views import image_views
+from app.http.image_views import image_views, version_out
 from app.http.lookups import image_of, set_of
 from app.http.paging import page
 from app.http.responses import get_response
+from app.http.urls import public_base
 from app.http.write_endpoints import image_write
 from app.operations.types import image_delete, image_fields, image_update
 from app.schemas.base import convert_query
 from app.schemas.image_fields import AltTextPut, Credit, MetadataPut, RatingPut
 from app.schemas.images import ImageListQuery, ImagePatch
-from app.storage import image_search
+from app.storage import image_search, versions_store
 
 
 async def list_images(request: Request) -> Response:
@@ -31,14 +32,24 @@ async def list_images(request: Request) -> Response:
         runtime.db, principal.account_id, filters, limit=query.limit + 1, offset=query.offset
     )
     images, headers = page(rows, query.limit, query.offset)
-    return get_response(request, await image_views(runtime.db, images), headers)
+    return get_response(
+        request, await image_views(runtime.db, images, public_base(request, runtime.settings)), headers
+    )
 
 
 async def get_image(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     image = await image_of(runtime.db, request.path_params["uuid"], principal.account_id)
-    (view,) = await image_views(runtime.db, [image])
+    (view,) = await image_views(runtime.db, [image], public_base(request, runtime.settings))
     return get_response(request, view)
+
+
+async def list_versions(request: Request) -> Response:
+    runtime, principal = await authorize(request, Scope.IMAGES_READ)
+    image = await image_of(runtime.db, request.path_params["uuid"], principal.account_id)
+    versions = (await versions_store.versions_of(runtime.db, [image.image_id]))[image.image_id]
+    base_url = public_base(request, runtime.settings)
+    return get_response(request, [version_out(version, base_url) for version in versions])
 
 
 WRITES = [
@@ -96,5 +107,6 @@ WRITES = [
 routes = [
     Route("/v1/images", list_images, methods=["GET"]),
     Route("/v1/images/{uuid}", get_image, methods=["GET"]),
+    Route("/v1/images/{uuid}/versions", list_versions, methods=["GET"]),
     *(endpoint.route() for endpoint in WRITES),
 ]

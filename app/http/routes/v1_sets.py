@@ -18,6 +18,7 @@ from app.http.image_views import image_views
 from app.http.lookups import image_ids_of
 from app.http.paging import page
 from app.http.responses import get_response
+from app.http.urls import public_base
 from app.http.write_endpoints import Check, WriteCheck, WriteEndpoint
 from app.operations.submission import Submission
 from app.operations.types import set_membership, set_structure
@@ -81,7 +82,9 @@ async def list_set_images(request: Request) -> Response:
     found = await _set(request.path_params, runtime.db, principal.account_id)
     rows = await sets_store.members(runtime.db, found.set_id, limit=query.limit + 1, offset=query.offset)
     members, headers = page(rows, query.limit, query.offset)
-    views = await image_views(runtime.db, [member.image for member in members])
+    views = await image_views(
+        runtime.db, [member.image for member in members], public_base(request, runtime.settings)
+    )
     body = [
         set_image_out(view, hidden=member.hidden, activation_time=member.activation_time)
         for view, member in zip(views, members, strict=True)

@@ -7,6 +7,7 @@ from app.operations.types import (
     keywords,
     set_membership,
     set_structure,
+    upload,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "keywords",
     "set_membership",
     "set_structure",
+    "upload",
 ]

@@ -1,0 +1,76 @@
+"""Running the processor for an operation: a failed file becomes the operation's item error,
+and the files it stored are checked again inside the transaction that references them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from app.operations.context import ItemError, OperationFailed, RunContext
+from app.processor.errors import ItemFailure
+from app.processor.pipeline import ProcessedImage
+from app.processor.profiles import CropBox
+from app.storage.database import Transaction
+from app.storage.media_files import MediaFile
+from app.storage.versions_store import VersionRow
+
+# A file collected between processing and commit (its last image was deleted meanwhile)
+# is simply made again; twice in a row would take a pathological race.
+_ATTEMPTS = 3
+
+
+def item_failed(failure: ItemFailure, *, index: int = 0, **item: Any) -> OperationFailed:
+    error = ItemError(index=index, code=failure.code, message=failure.message, **item)
+    return OperationFailed(failure.code, failure.message, [error])
+
+
+def version_rows(processed: ProcessedImage) -> list[VersionRow]:
+    return [
+        VersionRow(**msgspec.structs.asdict(version)) for version in (*processed.versions, *processed.crops)
+    ]
+
+
+def files_of(processed: ProcessedImage) -> list[MediaFile]:
+    return [MediaFile(processed.sha256), *(row.file for row in version_rows(processed))]
+
+
+async def process(
+    context: RunContext, path: Path, *, rotation: int, crops: Sequence[CropBox] = ()
+) -> ProcessedImage:
+    services = context.services
+    try:
+        return await services.pool.process(
+            path,
+            rotation=rotation,
+            profiles=services.settings.profiles,
+            media_root=services.media.store.root,
+            crops=crops,
+        )
+    except ItemFailure as failure:
+        raise item_failed(failure) from None
+
+
+@asynccontextmanager
+async def committed_with_files(
+    context: RunContext, path: Path, *, rotation: int, crops: Sequence[CropBox] = ()
+) -> AsyncIterator[tuple[Transaction, ProcessedImage]]:
+    """Process `path`, then open the operation's transaction with every file it made present."""
+    for _ in range(_ATTEMPTS):
+        processed = await process(context, path, rotation=rotation, crops=crops)
+        try:
+            async with context.commit() as tx:
+                if not await context.services.media.all_present(files_of(processed)):
+                    raise _FilesCollected
+                yield tx, processed
+                return
+        except _FilesCollected:
+            continue
+    raise OperationFailed("internal", "The processed files kept disappearing; try again.")
+
+
+class _FilesCollected(Exception):
+    pass

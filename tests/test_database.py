@@ -1,0 +1,51 @@
+"""The database object: one writer, readers beside it, transactions that survive cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from app.storage.database import Database
+
+
+async def test_a_write_cancelled_at_any_point_leaves_the_writer_usable(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3", readers=1)
+    await db.open()
+    try:
+        async with db.write() as tx:
+            await tx.execute("CREATE TABLE t (n INTEGER)")
+
+        async def insert(n: int) -> None:
+            async with db.write() as tx:
+                await tx.execute("INSERT INTO t VALUES (?)", (n,))
+                await asyncio.sleep(0)
+
+        # Cancel writers at every early await, including the one on BEGIN.
+        for n in range(50):
+            task = asyncio.create_task(insert(n))
+            for _ in range(n % 5):
+                await asyncio.sleep(0)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO t VALUES (-1)")
+        row = await db.fetch_one("SELECT count(*) AS n FROM t WHERE n = -1")
+        assert row is not None and row["n"] == 1
+    finally:
+        await db.close()
+
+
+async def test_readers_do_not_wait_for_an_open_write(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite3", readers=2)
+    await db.open()
+    try:
+        async with db.write() as tx:
+            await tx.execute("CREATE TABLE t (n INTEGER)")
+            await tx.execute("INSERT INTO t VALUES (1)")
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO t VALUES (2)")
+            # A reader sees the last committed state at once, while this write is open.
+            row = await asyncio.wait_for(db.fetch_one("SELECT count(*) AS n FROM t"), 1)
+            assert row is not None and row["n"] == 1
+    finally:
+        await db.close()
