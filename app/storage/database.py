@@ -9,6 +9,7 @@ inside this process. Other processes (the command line) wait on `busy_timeout`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -39,10 +40,9 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
 
 
 async def _rollback(connection: aiosqlite.Connection) -> None:
-    try:
+    # When BEGIN itself failed there is nothing to roll back, and SQLite says so.
+    with contextlib.suppress(sqlite3.OperationalError):
         await connection.execute("ROLLBACK")
-    except sqlite3.OperationalError:
-        pass  # BEGIN itself failed: there is nothing to roll back
 
 
 class Transaction:
