@@ -69,3 +69,27 @@ class AltTextPut(Schema):
 class Credit(Schema):
     role: Name
     name: Name
+
+
+Aspect = Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,3}:[1-9][0-9]{0,3}$")]
+Pixels = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+Length = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+
+class CropPut(Schema):
+    """`PUT /v1/images/{uuid}/crop`: a box in whole pixels of the upright image."""
+
+    aspect: Aspect
+    x: Pixels
+    y: Pixels
+    width: Length
+    height: Length
+
+
+class CropDelete(Schema):
+    aspect: Aspect
+
+
+class Regenerate(Schema):
+    image_public_uuids: Annotated[list[str], msgspec.Meta(min_length=1, max_length=10_000)] | None = None
+    set_public_uuid: str | None = None

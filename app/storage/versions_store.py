@@ -12,8 +12,18 @@ _VERSIONS_OF = QUERIES["versions_of_images"]
 _INSERT = QUERIES["insert_version"]
 _DELETE = QUERIES["delete_version"]
 _DELETE_PROFILE_VERSIONS = QUERIES["delete_profile_versions"]
+_DELETE_CROPS = QUERIES["delete_crops"]
 
 CROP_PREFIX = "crop_"
+
+
+class CropArea(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a crop was taken, in pixels of the upright image."""
+
+    x: int
+    y: int
+    width: int
+    height: int
 
 
 class VersionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,6 +33,7 @@ class VersionRow(msgspec.Struct, frozen=True, kw_only=True):
     format: str
     bytes: int
     sha256: str
+    box: CropArea | None = None
 
     @property
     def file(self) -> MediaFile:
@@ -34,7 +45,9 @@ async def versions_of(db: Database | Transaction, image_ids: list[int]) -> dict[
     rows = await db.fetch_all(_VERSIONS_OF, (msgspec.json.encode(image_ids).decode(),))
     for row in rows:
         values = dict(row)
-        found[values.pop("image_id")].append(VersionRow(**values))
+        if values["box"] is not None:
+            values["box"] = msgspec.json.decode(values["box"])
+        found[values.pop("image_id")].append(msgspec.convert(values, VersionRow))
     return found
 
 
@@ -49,6 +62,7 @@ async def put(tx: Transaction, image_id: int, version: VersionRow) -> None:
             version.format,
             version.bytes,
             version.sha256,
+            None if version.box is None else msgspec.json.encode(version.box).decode(),
         ),
     )
 
@@ -61,6 +75,11 @@ async def replace_profile_versions(
     rows = await tx.fetch_all(_DELETE_PROFILE_VERSIONS, (image_id,))
     for version in versions:
         await put(tx, image_id, version)
+    return [MediaFile(row["sha256"], row["format"]) for row in rows]
+
+
+async def delete_crops(tx: Transaction, image_id: int) -> list[MediaFile]:
+    rows = await tx.fetch_all(_DELETE_CROPS, (image_id,))
     return [MediaFile(row["sha256"], row["format"]) for row in rows]
 
 

@@ -8,18 +8,28 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.accounts.scopes import Scope
+from app.errors import ValidationFailed
 from app.http.context import authorize
 from app.http.image_views import image_views, version_out
-from app.http.lookups import image_of, set_of
+from app.http.lookups import image_ids_of, image_of, set_of
 from app.http.paging import page
 from app.http.responses import get_response
 from app.http.urls import public_base
-from app.http.write_endpoints import image_write
-from app.operations.types import image_delete, image_fields, image_update
+from app.http.write_endpoints import WriteCheck, WriteEndpoint, image_write
+from app.operations.submission import Submission
+from app.operations.types import image_delete, image_fields, image_files, image_update
 from app.schemas.base import convert_query
-from app.schemas.image_fields import AltTextPut, Credit, MetadataPut, RatingPut
+from app.schemas.image_fields import (
+    AltTextPut,
+    Credit,
+    CropDelete,
+    CropPut,
+    MetadataPut,
+    RatingPut,
+    Regenerate,
+)
 from app.schemas.images import ImageListQuery, ImagePatch
-from app.storage import image_search, versions_store
+from app.storage import image_search, sets_store, versions_store
 
 
 async def list_images(request: Request) -> Response:
@@ -50,6 +60,55 @@ async def list_versions(request: Request) -> Response:
     versions = (await versions_store.versions_of(runtime.db, [image.image_id]))[image.image_id]
     base_url = public_base(request, runtime.settings)
     return get_response(request, [version_out(version, base_url) for version in versions])
+
+
+async def _check_regenerate(context: WriteCheck, body: Regenerate) -> Submission:
+    db, account_id = context.runtime.db, context.principal.account_id
+    if (body.image_public_uuids is None) == (body.set_public_uuid is None):
+        raise ValidationFailed("Give either image_public_uuids or set_public_uuid.")
+    if body.image_public_uuids is not None:
+        uuids = list(dict.fromkeys(body.image_public_uuids))
+        image_ids = await image_ids_of(db, account_id, uuids, "image_public_uuids")
+    else:
+        found = await set_of(db, body.set_public_uuid or "", account_id)
+        members = await sets_store.member_ids(db, found.set_id)
+        uuids, image_ids = list(members), list(members.values())
+    return Submission(
+        type=image_files.REGENERATE,
+        params={"image_ids": image_ids},
+        image_public_uuids=uuids,
+        progress_total=len(image_ids),
+    )
+
+
+async def _check_crop(context: WriteCheck, body: CropPut) -> Submission:
+    image = await image_of(context.runtime.db, context.path_params["uuid"], context.principal.account_id)
+    if image.width is None or image.height is None or image.sha256 is None:
+        raise ValidationFailed("The image has no file to crop.")
+    if body.x + body.width > image.width or body.y + body.height > image.height:
+        raise ValidationFailed(
+            f"The box leaves the {image.width}×{image.height} image.",
+            field="width" if body.x + body.width > image.width else "height",
+        )
+    box = {"x": body.x, "y": body.y, "width": body.width, "height": body.height}
+    return Submission(
+        type=image_files.CROP,
+        params={"image_id": image.image_id, "name": image_files.crop_name(body.aspect), "box": box},
+        image_public_uuids=[image.public_uuid],
+    )
+
+
+async def _check_crop_delete(context: WriteCheck, body: CropDelete) -> Submission:
+    image = await image_of(context.runtime.db, context.path_params["uuid"], context.principal.account_id)
+    name = image_files.crop_name(body.aspect)
+    versions = (await versions_store.versions_of(context.runtime.db, [image.image_id]))[image.image_id]
+    if all(version.name != name for version in versions):
+        raise ValidationFailed(f"The image has no {body.aspect} crop.", field="aspect")
+    return Submission(
+        type=image_files.CROP_DELETE,
+        params={"image_id": image.image_id, "name": name},
+        image_public_uuids=[image.public_uuid],
+    )
 
 
 WRITES = [
@@ -101,6 +160,17 @@ WRITES = [
         Credit,
         image_fields.CREDITS_REMOVE,
         msgspec.structs.asdict,
+    ),
+    WriteEndpoint("POST", "/v1/images/regenerate", Scope.IMAGES_WRITE, Regenerate, _check_regenerate),
+    WriteEndpoint("PUT", "/v1/images/{uuid}/crop", Scope.METADATA_WRITE, CropPut, _check_crop),
+    WriteEndpoint("DELETE", "/v1/images/{uuid}/crop", Scope.METADATA_WRITE, CropDelete, _check_crop_delete),
+    image_write(
+        "POST",
+        "/v1/images/{uuid}/extract_metadata",
+        Scope.METADATA_WRITE,
+        None,
+        image_files.EXTRACT_METADATA,
+        lambda _: {},
     ),
 ]
 

@@ -3,6 +3,7 @@
 from app.operations.types import (
     image_delete,
     image_fields,
+    image_files,
     image_update,
     keywords,
     set_membership,
@@ -13,6 +14,7 @@ from app.operations.types import (
 __all__ = [
     "image_delete",
     "image_fields",
+    "image_files",
     "image_update",
     "keywords",
     "set_membership",

@@ -20,7 +20,7 @@ from app.storage.versions_store import VersionRow
 
 # A file collected between processing and commit (its last image was deleted meanwhile)
 # is simply made again; twice in a row would take a pathological race.
-_ATTEMPTS = 3
+ATTEMPTS = 3
 
 
 def item_failed(failure: ItemFailure, *, index: int = 0, **item: Any) -> OperationFailed:
@@ -39,7 +39,13 @@ def files_of(processed: ProcessedImage) -> list[MediaFile]:
 
 
 async def process(
-    context: RunContext, path: Path, *, rotation: int, crops: Sequence[CropBox] = ()
+    context: RunContext,
+    path: Path,
+    *,
+    rotation: int,
+    crops: Sequence[CropBox] = (),
+    index: int = 0,
+    image_public_uuid: str | None = None,
 ) -> ProcessedImage:
     services = context.services
     try:
@@ -51,7 +57,12 @@ async def process(
             crops=crops,
         )
     except ItemFailure as failure:
-        raise item_failed(failure) from None
+        raise item_failed(failure, index=index, image_public_uuid=image_public_uuid) from None
+
+
+async def all_present(context: RunContext, processed: Sequence[ProcessedImage]) -> bool:
+    files = [file for one in processed for file in files_of(one)]
+    return await context.services.media.all_present(files)
 
 
 @asynccontextmanager
@@ -59,18 +70,18 @@ async def committed_with_files(
     context: RunContext, path: Path, *, rotation: int, crops: Sequence[CropBox] = ()
 ) -> AsyncIterator[tuple[Transaction, ProcessedImage]]:
     """Process `path`, then open the operation's transaction with every file it made present."""
-    for _ in range(_ATTEMPTS):
+    for _ in range(ATTEMPTS):
         processed = await process(context, path, rotation=rotation, crops=crops)
         try:
             async with context.commit() as tx:
-                if not await context.services.media.all_present(files_of(processed)):
-                    raise _FilesCollected
+                if not await all_present(context, [processed]):
+                    raise FilesCollected
                 yield tx, processed
                 return
-        except _FilesCollected:
+        except FilesCollected:
             continue
     raise OperationFailed("internal", "The processed files kept disappearing; try again.")
 
 
-class _FilesCollected(Exception):
-    pass
+class FilesCollected(Exception):
+    """A file made for this operation was collected before it committed: make it again."""
