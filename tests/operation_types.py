@@ -7,6 +7,7 @@ Importing this module registers them. A test submits them straight to the intake
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from app.accounts.scopes import Scope
@@ -31,17 +32,14 @@ class Gate:
 
     def __init__(self) -> None:
         self._permits = asyncio.Semaphore(0)
-        self._waiting = 0
+        self._arrivals = 0
         self._arrived = asyncio.Condition()
 
     async def enter(self) -> None:
         async with self._arrived:
-            self._waiting += 1
+            self._arrivals += 1
             self._arrived.notify_all()
-        try:
-            await self._permits.acquire()
-        finally:
-            self._waiting -= 1
+        await self._permits.acquire()
 
     def allow(self, items: int = 1) -> None:
         for _ in range(items):
@@ -50,17 +48,18 @@ class Gate:
     def open(self) -> None:
         self.allow(10_000)
 
-    async def reached(self, timeout: float = 5.0) -> None:
-        """Return once an item waits at the gate."""
+    async def reached(self, item: int = 1, timeout: float = 5.0) -> None:
+        """Return once the `item`-th item (counting from 1) came to the gate: those before it are done."""
         async with asyncio.timeout(timeout), self._arrived:
-            await self._arrived.wait_for(lambda: self._waiting > 0)
+            await self._arrived.wait_for(lambda: self._arrivals >= item)
 
 
 GATES: dict[str, Gate] = {}
+_gate_numbers = itertools.count()
 
 
 def new_gate() -> tuple[str, Gate]:
-    name = f"gate-{len(GATES)}"
+    name = f"gate-{next(_gate_numbers)}"
     GATES[name] = Gate()
     return name, GATES[name]
 

@@ -4,6 +4,7 @@ the in-memory watch, and the intake's bound and replays."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -107,6 +108,23 @@ async def test_claim_takes_urgent_first_then_oldest_and_never_twice(tmp_path: Pa
         assert claimed == ["op-B", "op-D", "op-A", "op-C"]
     finally:
         await db.close()
+
+
+async def test_no_more_operations_run_at_once_than_workers(tmp_path: Path) -> None:
+    async with started(tmp_path, workers=2) as runtime:
+        account_id = await default_account(runtime)
+        held = [new_gate() for _ in range(3)]
+        accepted = [await submit(runtime, account_id, gate=name) for name, _ in held]
+        await held[0][1].reached()
+        await held[1][1].reached()
+        await asyncio.sleep(0.1)
+        statuses = [(await load(runtime, a.record)).status for a in accepted]
+        assert statuses == [OperationStatus.RUNNING, OperationStatus.RUNNING, OperationStatus.QUEUED]
+        held[0][1].open()
+        await held[2][1].reached()  # a slot freed: the third starts
+        for _, gate in held:
+            gate.open()
+        await runtime.engine.drain()
 
 
 # How an operation ends
@@ -283,7 +301,7 @@ async def test_stop_requeues_what_outlives_the_grace_and_the_next_start_runs_it(
     async with started(tmp_path, shutdown_grace=0.2) as runtime:
         accepted = await submit(runtime, await default_account(runtime), gate=name, items=2)
         gate.allow()
-        await gate.reached()  # one item done, the second held past the grace
+        await gate.reached(2)  # one item done, the second held past the grace
     db = Database(settings_for(tmp_path).database_path)
     await db.open()
     try:
@@ -347,7 +365,7 @@ async def test_progress_that_did_not_move_changes_no_etag(tmp_path: Path) -> Non
         name, gate = new_gate()
         accepted = await submit(runtime, await default_account(runtime), gate=name, items=3)
         gate.allow()
-        await gate.reached()
+        await gate.reached(2)
         watched = runtime.watch.by_op_id(accepted.record.op_id)
         assert watched is not None
         # The same progress written again (past the throttle) is no change of the representation.
@@ -360,6 +378,57 @@ async def test_progress_that_did_not_move_changes_no_etag(tmp_path: Path) -> Non
         assert moved is not None
         assert runtime.watch.record(moved).etag != before
         gate.open()
+
+
+# The single writer, when the SQLite lock is held elsewhere (the command line, a backup)
+
+
+@asynccontextmanager
+async def sqlite_lock_held_elsewhere(runtime: Darkroom) -> AsyncIterator[None]:
+    """Another process's write transaction on the database, for the duration of the block."""
+    other = sqlite3.connect(runtime.settings.database_path, isolation_level=None, check_same_thread=False)
+    try:
+        await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
+        yield
+        await asyncio.to_thread(other.execute, "ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_stop_while_a_claim_waits_for_the_lock_leaves_the_writer_sound(tmp_path: Path) -> None:
+    async with started(tmp_path, shutdown_grace=5) as runtime:
+        name, gate = new_gate()
+        accepted = await submit(runtime, await default_account(runtime), gate=name)
+        await gate.reached()
+        async with sqlite_lock_held_elsewhere(runtime):
+            runtime.engine.wake()
+            await asyncio.sleep(0.1)  # the dispatcher's claim waits on BEGIN IMMEDIATE
+            stopping = asyncio.create_task(runtime.engine.stop())
+            await asyncio.sleep(0.1)  # and is cancelled there
+        gate.open()
+        await stopping
+        # The running operation could still write its progress and finish within the grace.
+        assert (await load(runtime, accepted.record)).status is OperationStatus.SUCCEEDED
+
+
+async def test_a_timeout_while_waiting_for_the_lock_leaves_the_writer_sound(tmp_path: Path) -> None:
+    async with started(tmp_path, operation_timeout=0.3) as runtime:
+        account_id = await default_account(runtime)
+        async with runtime.db.write() as tx:
+            image = await images_store.insert(tx, account_id, {"title": "before"})
+        name, gate = new_gate()
+        accepted = await submit(
+            runtime, account_id, operation_types.COMMIT, gate=name, image_id=image.image_id, title="after"
+        )
+        await gate.reached()
+        async with sqlite_lock_held_elsewhere(runtime):
+            gate.open()
+            await asyncio.sleep(0.5)  # the deadline passes while its BEGIN waits for the lock
+        record = await finished(runtime, accepted.record)
+        assert record.error is not None and record.error["code"] == "timeout"
+        assert await images_store.by_id(runtime.db, image.image_id) == image
+        after = await finished(runtime, (await submit(runtime, account_id)).record)
+        assert after.status is OperationStatus.SUCCEEDED
 
 
 # The watch
