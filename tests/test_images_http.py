@@ -86,3 +86,18 @@ async def test_external_ids_are_unique_per_account_only(server: Harness) -> None
     await server.create_image(account="other", external_id="7")
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         await server.create_image(external_id="7")
+
+
+async def test_an_image_lists_the_sets_it_is_in(server: Harness) -> None:
+    image = await server.create_image()
+    names = []
+    for name in ("Portfolio", "Archive"):
+        created = await server.write("POST", "/v1/sets", json={"name": name})
+        set_uuid = (await server.wait_operation(created.json()["uuid"]))["result"]["set_public_uuid"]
+        added = await server.write(
+            "POST", f"/v1/sets/{set_uuid}/images", json={"image_public_uuids": [image.public_uuid]}
+        )
+        await server.wait_operation(added.json()["uuid"])
+        names.append((set_uuid, name))
+    body = (await server.client.get(f"/v1/images/{image.public_uuid}")).json()
+    assert body["sets"] == [{"public_uuid": u, "name": n} for u, n in sorted(names, key=lambda x: x[1])]

@@ -64,6 +64,11 @@ class CreditOut(Schema):
     name: str
 
 
+class SetMembershipOut(Schema):
+    public_uuid: str
+    name: str
+
+
 class ImageOut(Schema):
     public_uuid: str
     external_id: str | None
@@ -85,6 +90,7 @@ class ImageOut(Schema):
     rotation: int
     metadata: ImageMetadata
     exif: dict[str, Any]
+    sets: list[SetMembershipOut]
     versions: list[VersionOut]
     created_at: str
     updated_at: str
@@ -236,7 +242,11 @@ def normalise_creation_date(text: str) -> str:
 
 
 def image_out(
-    image: ImageRow, keywords: list[Keyword], credits: list[Credit], versions: list[VersionOut]
+    image: ImageRow,
+    keywords: list[Keyword],
+    credits: list[Credit],
+    versions: list[VersionOut],
+    sets: list[SetMembershipOut],
 ) -> ImageOut:
     return ImageOut(
         public_uuid=image.public_uuid,
@@ -262,6 +272,7 @@ def image_out(
             ImageMetadata,
         ),
         exif=image.exif,
+        sets=sets,
         versions=versions,
         created_at=image.created_at,
         updated_at=image.updated_at,

@@ -18,6 +18,7 @@ from app.storage.images_store import ImageRow
 from app.storage.queries import QUERIES
 from app.timestamps import now_text
 
+_SETS_OF_IMAGES = QUERIES["sets_of_images"]
 _BY_UUID = QUERIES["set_by_uuid"]
 _BY_ID = QUERIES["set_by_id"]
 _TOP_LEVEL = QUERIES["sets_top_level"]
@@ -326,3 +327,15 @@ async def restore(tx: Transaction, set_id: int, snapshot_id: int) -> int:
     """Make the set's members exactly the snapshot's (less images deleted since); return how many."""
     await tx.execute(_CLEAR_MEMBERS, (set_id,))
     return await tx.execute(_RESTORE_MEMBERS, (set_id, snapshot_id))
+
+
+class Membership(msgspec.Struct, frozen=True):
+    public_uuid: str
+    name: str
+
+
+async def sets_of_images(db: Database | Transaction, image_ids: list[int]) -> dict[int, list[Membership]]:
+    found: dict[int, list[Membership]] = {image_id: [] for image_id in image_ids}
+    for row in await db.fetch_all(_SETS_OF_IMAGES, (_ids(image_ids),)):
+        found[row["image_id"]].append(Membership(row["public_uuid"], row["name"]))
+    return found

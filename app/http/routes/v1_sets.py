@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -12,10 +11,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.accounts.scopes import Scope
-from app.errors import SetNotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.http.context import authorize
 from app.http.image_views import image_views
-from app.http.lookups import image_ids_of
+from app.http.lookups import image_ids_of, set_of
 from app.http.paging import page
 from app.http.responses import get_response
 from app.http.urls import public_base
@@ -72,14 +71,14 @@ async def set_tree_of_account(request: Request) -> Response:
 
 async def get_set(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
-    found = await _set(request.path_params, runtime.db, principal.account_id)
+    found = await set_of(runtime.db, request.path_params["uuid"], principal.account_id)
     return get_response(request, set_out(found))
 
 
 async def list_set_images(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     query = convert_query(request.query_params, PageQuery)
-    found = await _set(request.path_params, runtime.db, principal.account_id)
+    found = await set_of(runtime.db, request.path_params["uuid"], principal.account_id)
     rows = await sets_store.members(runtime.db, found.set_id, limit=query.limit + 1, offset=query.offset)
     members, headers = page(rows, query.limit, query.offset)
     views = await image_views(
@@ -95,7 +94,7 @@ async def list_set_images(request: Request) -> Response:
 async def list_snapshots(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     query = convert_query(request.query_params, PageQuery)
-    found = await _set(request.path_params, runtime.db, principal.account_id)
+    found = await set_of(runtime.db, request.path_params["uuid"], principal.account_id)
     rows = await sets_store.snapshots(runtime.db, found.set_id, limit=query.limit + 1, offset=query.offset)
     snapshots, headers = page(rows, query.limit, query.offset)
     return get_response(request, [snapshot_out(row) for row in snapshots], headers)
@@ -126,7 +125,7 @@ async def create_set(context: WriteCheck, body: SetCreate) -> Submission:
 async def patch_set(context: WriteCheck, body: SetPatch) -> Submission:
     given = body.given()
     db, account_id = context.runtime.db, context.principal.account_id
-    found = await _set(context.path_params, db, account_id)
+    found = await set_of(db, context.path_params["uuid"], account_id)
     params: dict[str, Any] = {"set_id": found.set_id}
     changes: dict[str, Any] = {
         name: given[name] for name in ("name", "colour", "description") if name in given
@@ -149,7 +148,7 @@ async def patch_set(context: WriteCheck, body: SetPatch) -> Submission:
 
 
 async def delete_set(context: WriteCheck, body: None) -> Submission:
-    found = await _set(context.path_params, context.runtime.db, context.principal.account_id)
+    found = await set_of(context.runtime.db, context.path_params["uuid"], context.principal.account_id)
     return Submission(type=set_structure.DELETE, params={"set_id": found.set_id})
 
 
@@ -168,7 +167,7 @@ async def reorder_sets(context: WriteCheck, body: SetsReorder) -> Submission:
 
 async def add_set_images(context: WriteCheck, body: SetImagesAdd) -> Submission:
     db, account_id = context.runtime.db, context.principal.account_id
-    found = await _set(context.path_params, db, account_id)
+    found = await set_of(db, context.path_params["uuid"], account_id)
     source = await _referenced_set(db, body.move_from, account_id, "move_from")
     if source is not None and source.set_id == found.set_id:
         raise ValidationFailed("Images cannot be moved from a set into itself.", field="move_from")
@@ -187,7 +186,7 @@ async def add_set_images(context: WriteCheck, body: SetImagesAdd) -> Submission:
 
 async def remove_set_images(context: WriteCheck, body: SetImagesRemove) -> Submission:
     db, account_id = context.runtime.db, context.principal.account_id
-    found = await _set(context.path_params, db, account_id)
+    found = await set_of(db, context.path_params["uuid"], account_id)
     uuids = list(dict.fromkeys(body.image_public_uuids))
     image_ids = await image_ids_of(db, account_id, uuids, "image_public_uuids")
     return Submission(
@@ -200,7 +199,7 @@ async def remove_set_images(context: WriteCheck, body: SetImagesRemove) -> Submi
 
 async def order_set_images(context: WriteCheck, body: SetOrder) -> Submission:
     db, account_id = context.runtime.db, context.principal.account_id
-    found = await _set(context.path_params, db, account_id)
+    found = await set_of(db, context.path_params["uuid"], account_id)
     members = await sets_store.member_ids(db, found.set_id)
     _require_exactly(body.image_public_uuids, set(members), "image_public_uuids", "images of the set")
     image_ids = [members[public_uuid] for public_uuid in body.image_public_uuids]
@@ -215,7 +214,7 @@ async def order_set_images(context: WriteCheck, body: SetOrder) -> Submission:
 async def set_images_visibility(context: WriteCheck, body: SetVisibility) -> Submission:
     activation_time = body.normalised_activation_time()
     db, account_id = context.runtime.db, context.principal.account_id
-    found = await _set(context.path_params, db, account_id)
+    found = await set_of(db, context.path_params["uuid"], account_id)
     uuids = list(dict.fromkeys(body.image_public_uuids))
     image_ids = await image_ids_of(db, account_id, uuids, "image_public_uuids")
     outside = await sets_store.non_member_indexes(db, found.set_id, image_ids)
@@ -240,7 +239,7 @@ async def set_images_visibility(context: WriteCheck, body: SetVisibility) -> Sub
 
 async def restore_set(context: WriteCheck, body: SetRestore) -> Submission:
     db = context.runtime.db
-    found = await _set(context.path_params, db, context.principal.account_id)
+    found = await set_of(db, context.path_params["uuid"], context.principal.account_id)
     snapshot = await sets_store.snapshot_by_uuid(db, body.snapshot_public_uuid, found.set_id)
     if snapshot is None:
         raise ValidationFailed("The set has no such snapshot.", field="snapshot_public_uuid")
@@ -251,14 +250,6 @@ async def restore_set(context: WriteCheck, body: SetRestore) -> Submission:
 
 
 # Lookups
-
-
-async def _set(path_params: Mapping[str, str], db: Database, account_id: int) -> SetRow:
-    """The set of the path, or `404 set_not_found` (another account's included)."""
-    found = await sets_store.by_uuid(db, path_params["uuid"], account_id)
-    if found is None:
-        raise SetNotFound
-    return found
 
 
 async def _referenced_set(

@@ -166,3 +166,9 @@ SELECT * FROM set_snapshots WHERE snapshot_id = ?;
 -- Fill a set from a snapshot (the set is emptied first); images deleted since are gone from it.
 INSERT INTO set_images (set_id, image_id, position, hidden, activation_time)
 SELECT ?, image_id, position, hidden, activation_time FROM set_snapshot_images WHERE snapshot_id = ?;
+
+-- name: sets_of_images
+-- The sets each image (ids in a JSON array) is a member of, by name.
+SELECT m.image_id, s.public_uuid, s.name FROM set_images AS m JOIN sets AS s USING (set_id)
+WHERE m.image_id IN (SELECT value FROM json_each(?))
+ORDER BY m.image_id, s.name, s.set_id;
