@@ -22,6 +22,7 @@ FAIL = "test_fail"
 CRASH = "test_crash"
 WRITE_THEN_RAISE = "test_write_then_raise"
 COMMIT = "test_commit"
+ITEMS_IN_ONE_TRANSACTION = "test_items_in_one_transaction"
 
 # Labels of `test_items` operations in the order they started running.
 started_labels: list[str] = []
@@ -125,6 +126,17 @@ async def run_commit(context: RunContext) -> None:
     async with context.commit() as tx:
         await images_store.update(tx, context.params["image_id"], {"title": context.params["title"]})
         context.result["message"] = "Retitled."
+
+
+@operation_type(ITEMS_IN_ONE_TRANSACTION, scope=Scope.IMAGES_WRITE)
+async def run_items_in_one_transaction(context: RunContext) -> None:
+    """All-or-nothing over `items` items, noting progress from inside its transaction."""
+    items: int = context.params["items"]
+    async with context.commit() as tx:
+        for index in range(items):
+            await tx.execute("SELECT 1")
+            await context.progress(done=index + 1, total=items)
+        context.result["message"] = f"Did {items} items in one go."
 
 
 async def submit(

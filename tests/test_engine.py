@@ -281,6 +281,16 @@ async def test_a_timeout_while_the_commit_lands_keeps_the_watch_right(tmp_path: 
         assert watched.etag == operation_etag(record.op_id, record.revision)
 
 
+async def test_progress_noted_inside_the_transaction_does_not_wait_for_itself(tmp_path: Path) -> None:
+    async with started(tmp_path, operation_timeout=2) as runtime:
+        accepted = await submit(
+            runtime, await default_account(runtime), operation_types.ITEMS_IN_ONE_TRANSACTION, items=3
+        )
+        record = await finished(runtime, accepted.record)
+        assert record.status is OperationStatus.SUCCEEDED, record.error
+        assert (record.progress_total, record.progress_done) == (3, 3)
+
+
 # Shutdown and recovery
 
 

@@ -72,6 +72,7 @@ class RunContext:
         self.progress_failed = 0
         self._on_change = on_change
         self._last_progress = 0.0
+        self._committing = False
 
     @property
     def params(self) -> dict[str, Any]:
@@ -86,6 +87,10 @@ class RunContext:
         self.progress_done, self.progress_failed = done, failed
         if total is not None:
             self.progress_total = total
+        if self._committing:
+            # Inside commit() this task holds the one writer: a write here would wait for
+            # itself. The progress commits with the operation's status instead.
+            return
         moment = time.monotonic()
         if moment - self._last_progress < PROGRESS_INTERVAL:
             return
@@ -102,6 +107,7 @@ class RunContext:
         """The operation's one write transaction; its `succeeded` status commits with it."""
         if self.finished is not None:
             raise RuntimeError("an operation commits once")
+        self._committing = True
         try:
             async with self.db.write() as tx:
                 yield tx
@@ -112,6 +118,8 @@ class RunContext:
             if self.finished is not None:
                 self._on_change(self.finished)
             raise
+        finally:
+            self._committing = False
         if self.finished is not None:
             self._on_change(self.finished)
 
