@@ -19,9 +19,6 @@ from app.storage.database import Database
 from app.storage.migrations import migrate
 from app.timestamps import now_text
 
-# See test_operations_http: anyio must see the mark while collecting.
-pytestmark = pytest.mark.anyio
-
 IMAGES = 30
 WRITES = 300
 ROTATIONS = (0, 90, 180, 270)

@@ -27,9 +27,6 @@ from tests import operation_types
 from tests.conftest import settings_for
 from tests.operation_types import new_gate, submit
 
-# See test_operations_http: anyio must see the mark while collecting.
-pytestmark = pytest.mark.anyio
-
 
 @pytest.fixture(autouse=True)
 def gates() -> Iterator[None]:

@@ -35,10 +35,6 @@ OPERATION_FIELDS = {
 }
 FINISHED = {"succeeded", "failed", "canceled"}
 
-# Marked here, not only by the conftest hook: anyio must see the mark while collecting, or it
-# rebuilds the items and drops their parametrize cases.
-pytestmark = pytest.mark.anyio
-
 
 @pytest.fixture
 def gates(server_factory: ServerFactory) -> Iterator[None]:
