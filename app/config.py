@@ -97,6 +97,8 @@ class Settings:
     process_timeout: float = 60.0
     fetch_timeout: float = 30.0
     versions: str = DEFAULT_VERSIONS
+    sync_timeout: float = 60.0
+    max_batch_items: int = 10_000
     allow_private_sources: str = ""
 
     @property
@@ -142,6 +144,8 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "DARKROOM_PROCESS_TIMEOUT": ("process_timeout", _duration_seconds),
     "DARKROOM_FETCH_TIMEOUT": ("fetch_timeout", _duration_seconds),
     "DARKROOM_VERSIONS": ("versions", _checked(parse_profiles)),
+    "DARKROOM_SYNC_TIMEOUT": ("sync_timeout", _duration_seconds),
+    "DARKROOM_MAX_BATCH_ITEMS": ("max_batch_items", _positive_int),
     "DARKROOM_ALLOW_PRIVATE_SOURCES": ("allow_private_sources", _checked(parse_allow_private)),
 }
 

@@ -30,11 +30,14 @@ class ApiError(Exception):
         field: str | None = None,
         detail: Any = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.field = field
         self.detail = detail
         self.headers = headers or {}
+        # More members of the error object, for the errors of the search API.
+        self.extra = extra or {}
         super().__init__(self.message)
 
 
@@ -114,3 +117,26 @@ class RateLimited(ApiError):
 
 class InternalError(ApiError):
     pass
+
+
+class Unprocessable(ApiError):
+    status = 422
+    code = "validation"
+    default_message = "The request is not valid."
+
+    def __init__(self, message: str | None = None, *, items: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(message, extra={"items": items}, **kwargs)
+
+
+class QueryInvalid(ApiError):
+    status = 422
+    code = "query_invalid"
+    default_message = "The query formula is not valid."
+
+    def __init__(self, message: str | None = None, *, position: int, **kwargs: Any) -> None:
+        super().__init__(message, field="q", extra={"position": position}, **kwargs)
+
+
+class UnsupportedFilter(QueryInvalid):
+    code = "unsupported_filter"
+    default_message = "This filter is not supported."

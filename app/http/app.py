@@ -15,7 +15,9 @@ from app.http.middleware.access_log import AccessLogMiddleware
 from app.http.middleware.request_id import RequestIdMiddleware
 from app.http.routes import (
     health,
+    imgs_writes,
     media,
+    ops,
     v1_account,
     v1_downloads,
     v1_images,
@@ -49,6 +51,8 @@ def create_app(settings: Settings) -> Starlette:
             *v1_uploads.routes,
             *v1_downloads.routes,
             *media.routes,
+            *imgs_writes.routes,
+            *ops.routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

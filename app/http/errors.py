@@ -36,6 +36,7 @@ def error_response(error: ApiError, request_id: str) -> JSONResponse:
             "detail": error.detail,
             "field": error.field,
             "request_id": request_id,
+            **error.extra,
         }
     }
     return JSONResponse(body, status_code=error.status, headers=error.headers)

@@ -26,6 +26,12 @@ _UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>[^`]*)`")
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]*)`")
 
 
+def field_from_error(error: msgspec.MsgspecError) -> tuple[str, str | None]:
+    """msgspec's message (ending in a full stop) and the field path it names."""
+    message, field = _field_from(str(error))
+    return message + ".", field
+
+
 def _field_from(message: str) -> tuple[str, str | None]:
     """Split msgspec's message into (message, field path like `keywords[2]`)."""
     path = None

@@ -20,6 +20,9 @@ _INSERT_KEYWORD = QUERIES["insert_keyword"]
 _DELETE = QUERIES["delete_image"]
 _NEXT_KEYWORD_POSITION = QUERIES["next_keyword_position"]
 _IDS_FOR_UUIDS = QUERIES["image_ids_for_uuids"]
+_BY_EXTERNAL_IDS = QUERIES["images_by_external_ids"]
+_DELETE_KEYWORDS_EXCEPT = QUERIES["delete_keywords_except_namespace"]
+_DELETE_KEYWORDS_IN = QUERIES["delete_keywords_in_namespace"]
 _INSERT_CREDIT = QUERIES["insert_credit"]
 _DELETE_CREDIT = QUERIES["delete_credit"]
 _CREDITS_OF = QUERIES["credits_of_images"]
@@ -130,6 +133,30 @@ async def by_uuid(db: Database | Transaction, public_uuid: str, account_id: int)
 async def by_id(db: Database | Transaction, image_id: int) -> ImageRow | None:
     row = await db.fetch_one(_BY_ID, (image_id,))
     return None if row is None else image_from_row(row)
+
+
+async def by_external_ids(
+    db: Database | Transaction, account_id: int, external_ids: list[str]
+) -> dict[str, ImageRow]:
+    rows = await db.fetch_all(_BY_EXTERNAL_IDS, (account_id, msgspec.json.encode(external_ids).decode()))
+    images = [image_from_row(row) for row in rows]
+    return {image.external_id: image for image in images if image.external_id is not None}
+
+
+async def replace_keywords_except(
+    tx: Transaction, image_id: int, keywords: list[Keyword], kept_namespace: str
+) -> None:
+    """The image's keywords become `keywords`, but those in `kept_namespace` stay."""
+    await tx.execute(_DELETE_KEYWORDS_EXCEPT, (image_id, kept_namespace))
+    await add_keywords(tx, image_id, keywords)
+
+
+async def replace_keywords_in(
+    tx: Transaction, image_id: int, namespace: str, keywords: list[Keyword]
+) -> None:
+    """The image's keywords in `namespace` become `keywords` (the others stay)."""
+    await tx.execute(_DELETE_KEYWORDS_IN, (image_id, namespace))
+    await add_keywords(tx, image_id, keywords)
 
 
 async def ids_for_uuids(

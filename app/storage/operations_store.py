@@ -214,32 +214,49 @@ async def delete_finished_before(tx: Transaction, cutoff: str) -> list[int]:
     return [int(row["op_id"]) for row in await tx.fetch_all(_DELETE_FINISHED, (cutoff,))]
 
 
+class OperationFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters of an account's operations list; they stack."""
+
+    statuses: list[str] | None = None
+    types: list[str] | None = None
+    types_not_like: str | None = None  # a LIKE pattern of types left out
+    created_from: str | None = None
+    created_to: str | None = None
+
+    def where(self, account_id: int) -> tuple[str, list[Any]]:
+        clauses = ["account_id = ?"]
+        params: list[Any] = [account_id]
+        if self.statuses is not None:
+            clauses.append("status IN (SELECT value FROM json_each(?))")
+            params.append(_json(self.statuses))
+        if self.types is not None:
+            clauses.append("type IN (SELECT value FROM json_each(?))")
+            params.append(_json(self.types))
+        for clause, value in (
+            ("type NOT LIKE ? ESCAPE '\\'", self.types_not_like),
+            ("created_at >= ?", self.created_from),
+            ("created_at <= ?", self.created_to),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        return " AND ".join(clauses), params
+
+
 async def list_for_account(
-    db: Database,
-    account_id: int,
-    *,
-    limit: int,
-    offset: int,
-    status: str | None = None,
-    type: str | None = None,
-    created_from: str | None = None,
-    created_to: str | None = None,
+    db: Database, account_id: int, filter: OperationFilter, *, limit: int, offset: int
 ) -> list[OperationRecord]:
-    """A page of an account's operations, newest first, with the optional filters stacked."""
-    clauses = ["account_id = ?"]
-    params: list[Any] = [account_id]
-    for clause, value in (
-        ("status = ?", status),
-        ("type = ?", type),
-        ("created_at >= ?", created_from),
-        ("created_at <= ?", created_to),
-    ):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    sql = f"SELECT * FROM operations WHERE {' AND '.join(clauses)} ORDER BY op_id DESC LIMIT ? OFFSET ?"
+    """A page of an account's operations, newest first."""
+    where, params = filter.where(account_id)
+    sql = f"SELECT * FROM operations WHERE {where} ORDER BY op_id DESC LIMIT ? OFFSET ?"
     rows = await db.fetch_all(sql, (*params, limit, offset))
     return [_record(row) for row in rows]
+
+
+async def count_for_account(db: Database, account_id: int, filter: OperationFilter) -> int:
+    where, params = filter.where(account_id)
+    row = await db.fetch_one(f"SELECT count(*) AS n FROM operations WHERE {where}", params)
+    return 0 if row is None else int(row["n"])
 
 
 async def idempotency_key(tx: Transaction, account_id: int, key: str) -> IdempotencyRecord | None:

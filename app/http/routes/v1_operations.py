@@ -9,57 +9,41 @@ from starlette.routing import Route
 from app.accounts.scopes import Scope
 from app.errors import OperationFinished, OperationNotFound, ValidationFailed
 from app.http.context import authorize
+from app.http.operation_polls import poll
 from app.http.paging import page
-from app.http.preferences import preferred_wait
-from app.http.responses import JSONResponse, etag_matches, get_response, not_modified
+from app.http.responses import get_response
 from app.http.writes import answer_with_operation
 from app.operations.registry import get_type
-from app.operations.watch import operation_etag
 from app.runtime import Darkroom
 from app.schemas.base import convert_query
 from app.schemas.operations import OperationListQuery, operation_out
 from app.storage import operations_store
-from app.storage.operations_store import OperationRecord, Revision
+from app.storage.operations_store import OperationFilter, OperationRecord
 from app.timestamps import format_time, parse_time
 
 
 async def get_operation(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     uuid = request.path_params["uuid"]
+
+    async def load() -> OperationRecord:
+        return await _operation(runtime, uuid, principal.account_id)
+
     watched = runtime.watch.by_uuid(uuid)
-    if watched is None or watched.account_id != principal.account_id:
-        record = await _operation(runtime, uuid, principal.account_id)
-        watched = runtime.watch.record(_revision(record))
-    if_none_match = request.headers.get("if-none-match")
-    wait = preferred_wait(request.headers.get("prefer"))
-    headers = {}
-    if wait is not None:
-        headers["Preference-Applied"] = f"wait={wait:g}"
-        if if_none_match is None or etag_matches(if_none_match, watched.etag):
-            await runtime.watch.wait_for_change(watched, wait)
-    if not watched.finished:
-        headers["Retry-After"] = "1"
-    if etag_matches(if_none_match, watched.etag):
-        return not_modified(watched.etag, headers)
-    record = await _operation(runtime, uuid, principal.account_id)
-    if record.status.finished:
-        headers.pop("Retry-After", None)
-    headers["ETag"] = operation_etag(record.op_id, record.revision)
-    return JSONResponse(operation_out(record), headers=headers)
+    return await poll(request, runtime, principal.account_id, watched, load, operation_out)
 
 
 async def list_operations(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     query = convert_query(request.query_params, OperationListQuery)
-    rows = await operations_store.list_for_account(
-        runtime.db,
-        principal.account_id,
-        limit=query.limit + 1,
-        offset=query.offset,
-        status=query.status,
-        type=query.type,
+    filter = OperationFilter(
+        statuses=None if query.status is None else [query.status],
+        types=None if query.type is None else [query.type],
         created_from=_time(query.created_at_from, "created_at_from"),
         created_to=_time(query.created_at_to, "created_at_to"),
+    )
+    rows = await operations_store.list_for_account(
+        runtime.db, principal.account_id, filter, limit=query.limit + 1, offset=query.offset
     )
     records, headers = page(rows, query.limit, query.offset)
     return get_response(request, [operation_out(record) for record in records], headers)
@@ -80,10 +64,6 @@ async def _operation(runtime: Darkroom, uuid: str, account_id: int) -> Operation
     if record is None:
         raise OperationNotFound
     return record
-
-
-def _revision(record: OperationRecord) -> Revision:
-    return Revision(record.op_id, record.uuid, record.account_id, record.revision, record.status)
 
 
 def _time(text: str | None, field: str) -> str | None:

@@ -44,3 +44,16 @@ DELETE FROM image_credits WHERE image_id = ? AND role = ? AND name = ?;
 SELECT image_id, role, name FROM image_credits
 WHERE image_id IN (SELECT value FROM json_each(?))
 ORDER BY image_id, position;
+
+-- name: images_by_external_ids
+-- The images of an account whose external ids are in a JSON array.
+SELECT * FROM images
+WHERE account_id = ? AND external_id IN (SELECT value FROM json_each(?));
+
+-- name: delete_keywords_except_namespace
+-- Remove an image's keywords but those of one namespace (before its new list is written).
+DELETE FROM image_keywords WHERE image_id = ? AND namespace != ?;
+
+-- name: delete_keywords_in_namespace
+-- Remove an image's keywords of one namespace.
+DELETE FROM image_keywords WHERE image_id = ? AND namespace = ?;
