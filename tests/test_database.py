@@ -49,3 +49,28 @@ async def test_readers_do_not_wait_for_an_open_write(tmp_path: Path) -> None:
             assert row is not None and row["n"] == 1
     finally:
         await db.close()
+
+
+async def test_a_failed_commit_leaves_the_writer_usable(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    db = Database(tmp_path / "db.sqlite3", readers=1)
+    await db.open()
+    try:
+        async with db.write() as tx:
+            await tx.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+            await tx.execute(
+                "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+            )
+        # A deferred foreign key fails at COMMIT, not at the INSERT.
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.write() as tx:
+                await tx.execute("INSERT INTO child VALUES (42)")
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO parent VALUES (1)")
+        row = await db.fetch_one("SELECT count(*) AS n FROM child")
+        assert row is not None and row["n"] == 0
+    finally:
+        await db.close()

@@ -120,7 +120,12 @@ class Database:
                 # queued when the caller was cancelled.
                 await asyncio.shield(_rollback(writer))
                 raise
-            await asyncio.shield(writer.execute("COMMIT"))
+            try:
+                await asyncio.shield(writer.execute("COMMIT"))
+            except sqlite3.Error:
+                # A COMMIT that failed (a full disk, say) leaves the transaction open.
+                await asyncio.shield(_rollback(writer))
+                raise
 
     async def execute_script(self, script: str) -> None:
         """Run a multi-statement script outside the transaction helpers (migrations)."""
