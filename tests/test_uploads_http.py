@@ -320,3 +320,17 @@ async def test_start_up_sweeps_what_crashes_leave(server_factory: ServerFactory)
     images = (await server.client.get("/v1/images")).json()
     sha = images[0]["sha256"]
     assert server.runtime.media.store.path_for(sha).is_file()
+
+
+async def test_ticket_records_expire_with_idempotency_keys(server_factory: ServerFactory) -> None:
+    from app.operations.retention import sweep
+
+    server = await server_factory(idempotency_ttl=0.2)
+    first = await server.write("POST", "/v1/uploads", json={"filename": "a.jpg"}, key="t")
+    await asyncio.sleep(0.3)
+    runtime = server.runtime
+    await sweep(runtime.db, runtime.watch, operation_ttl=3600, idempotency_ttl=0.2)
+    row = await runtime.db.fetch_one("SELECT count(*) AS n FROM upload_tickets")
+    assert row is not None and row["n"] == 0
+    again = await server.write("POST", "/v1/uploads", json={"filename": "a.jpg"}, key="t")
+    assert again.json()["transaction_uuid"] != first.json()["transaction_uuid"]

@@ -1,4 +1,5 @@
-"""Forgetting old things: finished operations past their TTL, idempotency keys past theirs."""
+"""Forgetting old things: finished operations past their TTL, idempotency keys (and upload
+ticket records) past theirs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import logging
 
 from app.operations.watch import OperationWatch
-from app.storage import operations_store
+from app.storage import operations_store, uploads_store
 from app.storage.database import Database
 from app.timestamps import text_ago
 
@@ -20,6 +21,8 @@ async def sweep(db: Database, watch: OperationWatch, *, operation_ttl: float, id
     async with db.write() as tx:
         deleted = await operations_store.delete_finished_before(tx, text_ago(operation_ttl))
         await operations_store.delete_expired_idempotency_keys(tx, text_ago(idempotency_ttl))
+        # A ticket's key is an idempotency key like the others.
+        await uploads_store.delete_expired(tx, text_ago(idempotency_ttl))
     for op_id in deleted:
         watch.forget(op_id)
     return len(deleted)

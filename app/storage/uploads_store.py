@@ -11,6 +11,7 @@ _BY_KEY = QUERIES["upload_ticket_by_key"]
 _INSERT = QUERIES["insert_upload_ticket"]
 _DELETE = QUERIES["delete_upload_ticket"]
 _ACCOUNT_ID = QUERIES["account_id_by_uuid"]
+_DELETE_EXPIRED = QUERIES["delete_expired_upload_tickets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +41,7 @@ async def delete(tx: Transaction, account_id: int, key: str) -> None:
 async def account_id_by_uuid(db: Database, account_uuid: str) -> int | None:
     row = await db.fetch_one(_ACCOUNT_ID, (account_uuid,))
     return None if row is None else int(row["account_id"])
+
+
+async def delete_expired(tx: Transaction, cutoff: str) -> int:
+    return await tx.execute(_DELETE_EXPIRED, (cutoff,))

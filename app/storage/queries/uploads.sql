@@ -15,3 +15,7 @@ DELETE FROM upload_tickets WHERE account_id = ? AND idempotency_key = ?;
 -- name: account_id_by_uuid
 -- The account a signed upload belongs to.
 SELECT account_id FROM accounts WHERE public_uuid = ?;
+
+-- name: delete_expired_upload_tickets
+-- Retention: ticket records older than the idempotency TTL.
+DELETE FROM upload_tickets WHERE created_at < ?;
