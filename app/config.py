@@ -91,6 +91,7 @@ class Settings:
     accept_grace_ms: int = 150
     operation_ttl: float = 7 * 86400
     idempotency_ttl: float = 24 * 3600
+    archive_ttl: float = 7 * 86400
     operation_timeout: float = 600.0
     shutdown_grace: float = 10.0
     max_pixels: int = 100_000_000
@@ -113,6 +114,11 @@ class Settings:
     def incoming_dir(self) -> Path:
         """Uploaded files waiting for their operation (kept until it finishes)."""
         return self.data_dir / "incoming"
+
+    @property
+    def archives_dir(self) -> Path:
+        """Finished archives, `<uuid>.zip`, and those being written (under `.tmp/`)."""
+        return self.data_dir / "archives"
 
     @property
     def profiles(self) -> tuple[Profile, ...]:
@@ -138,6 +144,7 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "DARKROOM_ACCEPT_GRACE_MS": ("accept_grace_ms", _non_negative_int),
     "DARKROOM_OPERATION_TTL": ("operation_ttl", _duration_seconds),
     "DARKROOM_IDEMPOTENCY_TTL": ("idempotency_ttl", _duration_seconds),
+    "DARKROOM_ARCHIVE_TTL": ("archive_ttl", _duration_seconds),
     "DARKROOM_OPERATION_TIMEOUT": ("operation_timeout", _duration_seconds),
     "DARKROOM_SHUTDOWN_GRACE": ("shutdown_grace", _duration_seconds),
     "DARKROOM_MAX_PIXELS": ("max_pixels", _positive_int),

@@ -10,6 +10,8 @@ from typing import Any
 
 from app.accounts.authentication import Authenticator
 from app.accounts.bootstrap import bootstrap_tokens, load_secret
+from app.archives import retention as archive_retention
+from app.archives.files import ArchiveFiles
 from app.config import Settings
 from app.operations import retention
 from app.operations import types as _operation_types  # noqa: F401  (registers them)
@@ -37,6 +39,7 @@ class Darkroom:
         self.db = Database(settings.database_path)
         self.watch = OperationWatch()
         self.media = MediaFiles(self.db, settings.media_root)
+        self.archives = ArchiveFiles(settings.archives_dir)
         self.pool = ProcessorPool(
             workers=settings.workers, timeout=settings.process_timeout, max_pixels=settings.max_pixels
         )
@@ -89,6 +92,7 @@ class Darkroom:
         # Before any operation runs: what interrupted writes and uploads left behind.
         await self.media.sweep()
         await upload.sweep_incoming(self.db, self.settings.incoming_dir)
+        await archive_retention.sweep_at_start(self.db, self.archives)
         await self.engine.start()
         self._background = [
             asyncio.create_task(self.authenticator.refresh_forever(), name="token-refresh"),
@@ -100,6 +104,9 @@ class Darkroom:
                     idempotency_ttl=self.settings.idempotency_ttl,
                 ),
                 name="retention",
+            ),
+            asyncio.create_task(
+                archive_retention.sweep_forever(self.db, self.archives), name="archive-expiry"
             ),
         ]
 

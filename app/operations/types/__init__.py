@@ -1,6 +1,7 @@
 """The operation types; importing this package registers every type with the engine."""
 
 from app.operations.types import (
+    archive,
     image_delete,
     image_fields,
     image_files,
@@ -13,6 +14,7 @@ from app.operations.types import (
 )
 
 __all__ = [
+    "archive",
     "image_delete",
     "image_fields",
     "image_files",
