@@ -37,7 +37,8 @@ Check = Callable[[WriteCheck, Any], Awaitable[Submission]]
 class WriteEndpoint:
     method: str
     path: str
-    scope: str
+    # None: the endpoint checks scopes itself (the batch, per item).
+    scope: str | None
     body: type[Any] | None
     check: Check
 

@@ -37,7 +37,7 @@ class V1Write:
         self._claim: IdempotencyClaim | None = None
 
     @classmethod
-    async def begin(cls, request: Request, scope: str, *, has_body: bool = True) -> V1Write:
+    async def begin(cls, request: Request, scope: str | None, *, has_body: bool = True) -> V1Write:
         """Authenticate, authorise, require the key, read the body within its cap."""
         runtime, principal = await authorize(request, scope)
         key = request.headers.get(HEADER)

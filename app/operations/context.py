@@ -14,6 +14,7 @@ from app.operations.services import Services
 from app.operations.states import OperationStatus
 from app.storage import operations_store
 from app.storage.database import Database, Transaction
+from app.storage.media_files import MediaFile
 from app.storage.operations_store import OperationRecord, Revision
 from app.timestamps import now_text
 
@@ -77,6 +78,14 @@ class RunContext:
     @property
     def params(self) -> dict[str, Any]:
         return self.record.params
+
+    def note(self, change: Revision) -> None:
+        """A change of an operation, committed: the in-memory watch learns it."""
+        self._on_change(change)
+
+    async def collect(self, files: list[MediaFile]) -> None:
+        """Files this operation stopped using, once it committed (deleted unless still used)."""
+        await self.services.media.collect(files)
 
     def check_canceled(self) -> None:
         if self.cancel_requested:

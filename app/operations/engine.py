@@ -99,11 +99,18 @@ class Engine:
 
     async def cancel(self, record: OperationRecord) -> None:
         """Cancel a queued operation now; ask a running one to stop at its next item."""
+        changes = []
         async with self._db.write() as tx:
             change = await operations_store.cancel_queued(tx, record.op_id, now_text(), CANCELED_BEFORE_START)
             if change is None:
                 await operations_store.request_cancel(tx, record.op_id)
-        if change is not None:
+            else:
+                changes = [change]
+                # A batch's operations go with it.
+                changes += await operations_store.cancel_queued_children(
+                    tx, record.op_id, now_text(), CANCELED_BEFORE_START
+                )
+        for change in changes:
             self._watch.record(change)
         running = self._running.get(record.op_id)
         if running is not None:

@@ -11,14 +11,15 @@ from app.operations.context import RunFunction
 @dataclass(frozen=True, slots=True)
 class OperationType:
     name: str
-    scope: str
+    # Needed to cancel it; None for a batch, whose items each needed their own.
+    scope: str | None
     run: RunFunction
 
 
 _TYPES: dict[str, OperationType] = {}
 
 
-def operation_type(name: str, *, scope: str) -> Callable[[RunFunction], RunFunction]:
+def operation_type(name: str, *, scope: str | None) -> Callable[[RunFunction], RunFunction]:
     """Register the decorated coroutine as the runner of operations of type `name`."""
 
     def register(run: RunFunction) -> RunFunction:

@@ -28,6 +28,8 @@ class Submission:
     progress_total: int = 1
     dialect: str = "v1"
     urgent: bool = False
+    # A batch's operations: stored with it, run by it (never claimed on their own).
+    children: list[Submission] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,27 +72,19 @@ class Intake:
             if await operations_store.count_queued(tx, account_id) >= self._max_queued:
                 raise RateLimited(headers={"Retry-After": RATE_LIMIT_RETRY_AFTER})
             created_at = now_text()
-            record = await operations_store.insert(
-                tx,
-                NewOperation(
-                    uuid=f"op-{uuid.uuid4()}",
-                    account_id=account_id,
-                    type=submission.type,
-                    dialect=submission.dialect,
-                    urgent=submission.urgent,
-                    params=submission.params,
-                    image_public_uuids=submission.image_public_uuids,
-                    progress_total=submission.progress_total,
-                    created_at=created_at,
-                ),
-            )
+            record = await _insert(tx, account_id, submission, created_at, None)
+            children = [
+                await _insert(tx, account_id, child, created_at, record.op_id)
+                for child in submission.children
+            ]
             if claim is not None:
                 await operations_store.insert_idempotency_key(
                     tx, account_id, claim.key, claim.fingerprint, record.op_id, created_at
                 )
-        self._watch.record(
-            Revision(record.op_id, record.uuid, record.account_id, record.revision, record.status)
-        )
+        for stored in (record, *children):
+            self._watch.record(
+                Revision(stored.op_id, stored.uuid, stored.account_id, stored.revision, stored.status)
+            )
         self._engine.wake()
         return Accepted(record, replayed=False)
 
@@ -107,3 +101,23 @@ class Intake:
         if known.fingerprint != claim.fingerprint:
             raise IdempotencyKeyConflict
         return await operations_store.by_id(tx, known.op_id)
+
+
+async def _insert(
+    tx: Transaction, account_id: int, submission: Submission, created_at: str, parent_op_id: int | None
+) -> OperationRecord:
+    return await operations_store.insert(
+        tx,
+        NewOperation(
+            uuid=f"op-{uuid.uuid4()}",
+            account_id=account_id,
+            type=submission.type,
+            dialect=submission.dialect,
+            urgent=submission.urgent,
+            params=submission.params,
+            image_public_uuids=submission.image_public_uuids,
+            progress_total=submission.progress_total,
+            created_at=created_at,
+            parent_op_id=parent_op_id,
+        ),
+    )

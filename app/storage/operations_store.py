@@ -31,6 +31,9 @@ _RECOVER_CANCELED = QUERIES["recover_canceled_operations"]
 _UNFINISHED = QUERIES["unfinished_operations"]
 _DELETE_FINISHED = QUERIES["delete_finished_operations"]
 _IDEMPOTENCY_KEY = QUERIES["idempotency_key"]
+_CHILDREN_OF = QUERIES["children_of"]
+_CANCEL_QUEUED_CHILDREN = QUERIES["cancel_queued_children"]
+_FINISH_CHILD = QUERIES["finish_child"]
 _INSERT_KEY = QUERIES["insert_idempotency_key"]
 _DELETE_KEY = QUERIES["delete_idempotency_key"]
 _DELETE_EXPIRED_KEYS = QUERIES["delete_expired_idempotency_keys"]
@@ -59,6 +62,8 @@ class OperationRecord(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     started_at: str | None
     finished_at: str | None
+    # The batch this operation belongs to; such an operation is run by its batch only.
+    parent_op_id: int | None = None
 
 
 class Revision(msgspec.Struct, frozen=True):
@@ -81,6 +86,7 @@ class NewOperation(msgspec.Struct, frozen=True, kw_only=True):
     image_public_uuids: list[str]
     progress_total: int
     created_at: str
+    parent_op_id: int | None = None
 
 
 class IdempotencyRecord(msgspec.Struct, frozen=True):
@@ -127,6 +133,7 @@ async def insert(tx: Transaction, new: NewOperation) -> OperationRecord:
             _json(new.image_public_uuids),
             new.progress_total,
             new.created_at,
+            new.parent_op_id,
         ),
     )
     if row is None:
@@ -186,6 +193,35 @@ async def cancel_queued(
     tx: Transaction, op_id: int, finished_at: str, result: dict[str, Any]
 ) -> Revision | None:
     row = await tx.fetch_one(_CANCEL_QUEUED, (finished_at, _json(result), op_id))
+    return None if row is None else _revision(row)
+
+
+async def children_of(db: Database | Transaction, op_id: int) -> list[OperationRecord]:
+    return [_record(row) for row in await db.fetch_all(_CHILDREN_OF, (op_id,))]
+
+
+async def cancel_queued_children(
+    tx: Transaction, op_id: int, finished_at: str, result: dict[str, Any]
+) -> list[Revision]:
+    rows = await tx.fetch_all(_CANCEL_QUEUED_CHILDREN, (finished_at, _json(result), op_id))
+    return [_revision(row) for row in rows]
+
+
+async def finish_child(
+    tx: Transaction,
+    op_id: int,
+    status: OperationStatus,
+    *,
+    result: dict[str, Any] | None,
+    error: dict[str, Any] | None,
+    finished_at: str,
+    progress: tuple[int, int, int],
+) -> Revision | None:
+    total, done, failed = progress
+    row = await tx.fetch_one(
+        _FINISH_CHILD,
+        (status.value, _json(result), _json(error), finished_at, total, done, failed, op_id),
+    )
     return None if row is None else _revision(row)
 
 

@@ -7,11 +7,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.accounts.scopes import Scope
-from app.errors import OperationFinished, OperationNotFound
+from app.errors import OperationNotFound
+from app.http.cancellation import cancel
 from app.http.context import authorize
 from app.http.operation_polls import poll
 from app.http.responses import JSONResponse, get_response
-from app.operations.registry import get_type
 from app.operations.states import OperationStatus
 from app.operations.types.imgs_write import METHOD_OF_TYPE
 from app.runtime import Darkroom
@@ -70,14 +70,7 @@ async def get_op(request: Request) -> Response:
 async def cancel_op(request: Request) -> Response:
     runtime, principal = await authorize(request, None)
     record = await _record(runtime, _op_id(request), principal.account_id)
-    principal.require(get_type(record.type).scope)
-    if record.status.finished:
-        raise OperationFinished(f"The operation already {record.status}.")
-    await runtime.engine.cancel(record)
-    watched = runtime.watch.by_op_id(record.op_id)
-    if watched is not None:
-        await runtime.watch.wait_finished(watched, runtime.settings.accept_grace_ms / 1000)
-    record = await _record(runtime, record.op_id, principal.account_id)
+    record = await cancel(runtime, principal, record)
     return JSONResponse(op_out(record), status_code=202)
 
 

@@ -7,13 +7,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.accounts.scopes import Scope
-from app.errors import OperationFinished, OperationNotFound, ValidationFailed
+from app.errors import OperationNotFound, ValidationFailed
+from app.http.cancellation import cancel
 from app.http.context import authorize
 from app.http.operation_polls import poll
 from app.http.paging import page
-from app.http.responses import get_response
-from app.http.writes import answer_with_operation
-from app.operations.registry import get_type
+from app.http.responses import JSONResponse, get_response
 from app.runtime import Darkroom
 from app.schemas.base import convert_query
 from app.schemas.operations import OperationListQuery, operation_out
@@ -52,11 +51,8 @@ async def list_operations(request: Request) -> Response:
 async def cancel_operation(request: Request) -> Response:
     runtime, principal = await authorize(request, None)
     record = await _operation(runtime, request.path_params["uuid"], principal.account_id)
-    principal.require(get_type(record.type).scope)
-    if record.status.finished:
-        raise OperationFinished(f"The operation already {record.status}.")
-    await runtime.engine.cancel(record)
-    return await answer_with_operation(runtime, record)
+    record = await cancel(runtime, principal, record)
+    return JSONResponse(operation_out(record), status_code=202)
 
 
 async def _operation(runtime: Darkroom, uuid: str, account_id: int) -> OperationRecord:

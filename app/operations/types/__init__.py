@@ -2,6 +2,7 @@
 
 from app.operations.types import (
     archive,
+    batch,
     image_delete,
     image_fields,
     image_files,
@@ -15,6 +16,7 @@ from app.operations.types import (
 
 __all__ = [
     "archive",
+    "batch",
     "image_delete",
     "image_fields",
     "image_files",

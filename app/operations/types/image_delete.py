@@ -26,4 +26,4 @@ async def run(context: RunContext) -> None:
         # Deleting what is already gone is success: a retried delete must not fail.
         context.result["message"] = "Deleted successfully." if deleted else "Already deleted."
     # After the commit: a file another image still uses stays (media_files.py).
-    await context.services.media.collect(files)
+    await context.collect(files)

@@ -113,7 +113,7 @@ async def regenerate(context: RunContext) -> None:
             break
         except FilesCollected:
             continue
-    await context.services.media.collect(old)
+    await context.collect(old)
 
 
 @operation_type(CROP, scope=Scope.METADATA_WRITE)
@@ -135,7 +135,7 @@ async def crop(context: RunContext) -> None:
             break
         except FilesCollected:
             continue
-    await context.services.media.collect(old)
+    await context.collect(old)
 
 
 @operation_type(CROP_DELETE, scope=Scope.METADATA_WRITE)
@@ -144,7 +144,7 @@ async def crop_delete(context: RunContext) -> None:
         gone = await versions_store.delete(tx, context.params["image_id"], context.params["name"])
         context.result.update(message="Crop deleted.", deleted=gone is not None)
     if gone is not None:
-        await context.services.media.collect([gone])
+        await context.collect([gone])
 
 
 @operation_type(EXTRACT_METADATA, scope=Scope.METADATA_WRITE)

@@ -56,4 +56,4 @@ async def _turn(context: RunContext, image: ImageRow, changes: dict[str, Any], r
             break
         except FilesCollected:
             continue
-    await context.services.media.collect(old)
+    await context.collect(old)

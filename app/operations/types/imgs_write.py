@@ -123,7 +123,7 @@ async def run(context: RunContext) -> None:
             failed,
         )
     outcome = await _commit(context, items, kind, strict, subset, canceled)
-    await context.services.media.collect(outcome.old_files)
+    await context.collect(outcome.old_files)
     if canceled:
         raise OperationCanceled
 
@@ -177,7 +177,7 @@ async def _fetch_and_process(context: RunContext, src: str) -> ProcessedImage:
 async def _forget_files(context: RunContext, items: list[_Item]) -> None:
     """Files made for items that will not be committed (collected unless another image uses them)."""
     files = [file for item in items if item.processed is not None for file in files_of(item.processed)]
-    await context.services.media.collect(files)
+    await context.collect(files)
 
 
 async def _commit(

@@ -1,8 +1,8 @@
 -- name: insert_operation
--- A new queued operation.
+-- A new queued operation (with the batch it belongs to, if any).
 INSERT INTO operations (uuid, account_id, type, dialect, status, urgent, params,
-                        image_public_uuids, progress_total, created_at)
-VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+                        image_public_uuids, progress_total, created_at, parent_op_id)
+VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
 RETURNING *;
 
 -- name: operation_by_uuid
@@ -19,14 +19,16 @@ SELECT * FROM operations WHERE op_id = ?;
 
 -- name: count_queued_for_account
 -- How many operations of an account wait in the queue (for the queue bound).
-SELECT count(*) AS n FROM operations WHERE account_id = ? AND status = 'queued';
+SELECT count(*) AS n FROM operations
+WHERE account_id = ? AND status = 'queued' AND parent_op_id IS NULL;
 
 -- name: claim_operation
 -- Atomically take the next queued operation: urgent first, then first in, first out.
 UPDATE operations
 SET status = 'running', started_at = ?, attempts = attempts + 1, revision = revision + 1
 WHERE op_id = (
-    SELECT op_id FROM operations WHERE status = 'queued' ORDER BY urgent DESC, op_id LIMIT 1
+    SELECT op_id FROM operations WHERE status = 'queued' AND parent_op_id IS NULL
+    ORDER BY urgent DESC, op_id LIMIT 1
 )
 RETURNING *;
 
@@ -104,3 +106,22 @@ DELETE FROM idempotency_keys WHERE account_id = ? AND key = ?;
 -- name: delete_expired_idempotency_keys
 -- Retention: keys older than the cutoff.
 DELETE FROM idempotency_keys WHERE created_at < ?;
+
+-- name: children_of
+-- The operations of a batch, in their order.
+SELECT * FROM operations WHERE parent_op_id = ? ORDER BY op_id;
+
+-- name: cancel_queued_children
+-- Cancel the operations of a batch that was canceled before it started.
+UPDATE operations
+SET status = 'canceled', finished_at = ?, result = ?, revision = revision + 1
+WHERE parent_op_id = ? AND status = 'queued'
+RETURNING op_id, uuid, account_id, revision, status;
+
+-- name: finish_child
+-- End an operation of a batch (it never runs on its own, so it goes from queued).
+UPDATE operations
+SET status = ?, result = ?, error = ?, finished_at = ?,
+    progress_total = ?, progress_done = ?, progress_failed = ?, revision = revision + 1
+WHERE op_id = ? AND status = 'queued'
+RETURNING op_id, uuid, account_id, revision, status;
