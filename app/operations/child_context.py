@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from app.operations.context import RunContext
 from app.operations.states import OperationStatus
-from app.storage import operations_store
 from app.storage.database import Transaction
 from app.storage.media_files import MediaFile
 from app.storage.operations_store import OperationRecord, Revision
-from app.timestamps import now_text
 
 
 class ChildContext(RunContext):
+    batch_item = True
+
     def __init__(
         self,
         record: OperationRecord,
@@ -52,21 +51,6 @@ class ChildContext(RunContext):
         self.finished = await self.finish_in(self._tx, OperationStatus.SUCCEEDED, None)
         if self.finished is not None:
             self.note(self.finished)
-
-    async def finish_in(
-        self, tx: Transaction, status: OperationStatus, error: dict[str, Any] | None
-    ) -> Revision | None:
-        if status is OperationStatus.SUCCEEDED and self.progress_done == 0:
-            self.progress_done = self.progress_total
-        return await operations_store.finish_child(
-            tx,
-            self.record.op_id,
-            status,
-            result=self.result or None,
-            error=error,
-            finished_at=now_text(),
-            progress=(self.progress_total, self.progress_done, self.progress_failed),
-        )
 
     async def collect(self, files: list[MediaFile]) -> None:
         self._files.extend(files)

@@ -55,6 +55,9 @@ class OperationCanceled(Exception):
 class RunContext:
     """Handed to an operation type's `run`: its record, reads, progress, cancel and commit."""
 
+    # An item of a batch ends from `queued`, in its batch's transaction (child_context.py).
+    batch_item = False
+
     def __init__(
         self,
         record: OperationRecord,
@@ -145,6 +148,7 @@ class RunContext:
             error=error,
             finished_at=now_text(),
             progress=(self.progress_total, self.progress_done, self.progress_failed),
+            batch_item=self.batch_item,
         )
 
 

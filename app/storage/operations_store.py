@@ -180,10 +180,12 @@ async def finish(
     error: dict[str, Any] | None,
     finished_at: str,
     progress: tuple[int, int, int],
+    batch_item: bool = False,
 ) -> Revision | None:
+    """End an operation: a running one, or (`batch_item`) a queued item of a batch."""
     total, done, failed = progress
     row = await tx.fetch_one(
-        _FINISH,
+        _FINISH_CHILD if batch_item else _FINISH,
         (status.value, _json(result), _json(error), finished_at, total, done, failed, op_id),
     )
     return None if row is None else _revision(row)
@@ -205,24 +207,6 @@ async def cancel_queued_children(
 ) -> list[Revision]:
     rows = await tx.fetch_all(_CANCEL_QUEUED_CHILDREN, (finished_at, _json(result), op_id))
     return [_revision(row) for row in rows]
-
-
-async def finish_child(
-    tx: Transaction,
-    op_id: int,
-    status: OperationStatus,
-    *,
-    result: dict[str, Any] | None,
-    error: dict[str, Any] | None,
-    finished_at: str,
-    progress: tuple[int, int, int],
-) -> Revision | None:
-    total, done, failed = progress
-    row = await tx.fetch_one(
-        _FINISH_CHILD,
-        (status.value, _json(result), _json(error), finished_at, total, done, failed, op_id),
-    )
-    return None if row is None else _revision(row)
 
 
 async def request_cancel(tx: Transaction, op_id: int) -> Revision | None:

@@ -123,7 +123,7 @@ async def _end_the_rest(
             else:
                 error = None
             result = {"message": "Canceled with its batch.", "rolled_back": True} if error is None else None
-            change = await operations_store.finish_child(
+            change = await operations_store.finish(
                 tx,
                 child.op_id,
                 status,
@@ -131,6 +131,7 @@ async def _end_the_rest(
                 error=error,
                 finished_at=now_text(),
                 progress=(1, 0, 0),
+                batch_item=True,
             )
             if change is not None:
                 changes.append(change)

@@ -18,7 +18,7 @@ import msgspec
 from app.accounts.scopes import Scope
 from app.operations.context import ItemError, OperationCanceled, OperationFailed, RunContext
 from app.operations.registry import operation_type
-from app.operations.types.processing import ATTEMPTS, FilesCollected, all_present, files_of
+from app.operations.types.processing import ATTEMPTS, FilesCollected, all_present, file_columns, files_of
 from app.processor.errors import ItemFailure
 from app.processor.pipeline import ProcessedImage
 from app.schemas.imgs import COLUMNS, LIST_COLUMNS
@@ -244,7 +244,7 @@ async def _apply(tx: Transaction, account_id: int, item: _Item, lang: Language) 
         columns = {column: ([] if column in LIST_COLUMNS else None) for column in COLUMNS.values()} | columns
         keywords_given = item.keywords or []
     if item.processed is not None:
-        columns.update(_file_columns(item.processed))
+        columns.update(file_columns(item.processed))
     columns["src"] = item.src if item.src is not None else (item.existing.src if item.existing else None)
     if item.action == "update" and item.src is None:
         columns.pop("src")
@@ -284,23 +284,3 @@ async def _delete(tx: Transaction, item: _Item) -> list[MediaFile]:
     await images_store.delete(tx, image.image_id)
     files = [version.file for version in versions]
     return files + ([MediaFile(image.sha256)] if image.sha256 else [])
-
-
-def _file_columns(processed: ProcessedImage) -> dict[str, Any]:
-    exif = {
-        name: value for name, value in msgspec.structs.asdict(processed.exif).items() if value is not None
-    }
-    return {
-        "width": processed.width,
-        "height": processed.height,
-        "format": processed.format,
-        "bytes": processed.bytes,
-        "sha256": processed.sha256,
-        "n_faces": processed.n_faces,
-        "exif": exif,
-        "lat": processed.exif.lat,
-        "lon": processed.exif.lon,
-        "phash": processed.phash,
-        "colours": [msgspec.structs.asdict(colour) for colour in processed.colours],
-        "embedded": msgspec.structs.asdict(processed.embedded),
-    }

@@ -85,3 +85,24 @@ async def committed_with_files(
 
 class FilesCollected(Exception):
     """A file made for this operation was collected before it committed: make it again."""
+
+
+def file_columns(processed: ProcessedImage) -> dict[str, Any]:
+    """The image columns a processed file fills."""
+    exif = {
+        name: value for name, value in msgspec.structs.asdict(processed.exif).items() if value is not None
+    }
+    return {
+        "width": processed.width,
+        "height": processed.height,
+        "format": processed.format,
+        "bytes": processed.bytes,
+        "sha256": processed.sha256,
+        "n_faces": processed.n_faces,
+        "exif": exif,
+        "lat": processed.exif.lat,
+        "lon": processed.exif.lon,
+        "phash": processed.phash,
+        "colours": [msgspec.structs.asdict(colour) for colour in processed.colours],
+        "embedded": msgspec.structs.asdict(processed.embedded),
+    }

@@ -12,7 +12,7 @@ import msgspec
 from app.accounts.scopes import Scope
 from app.operations.context import RunContext
 from app.operations.registry import operation_type
-from app.operations.types.processing import committed_with_files, item_failed, version_rows
+from app.operations.types.processing import committed_with_files, file_columns, item_failed, version_rows
 from app.processor.errors import ItemFailure
 from app.processor.pipeline import ProcessedImage
 from app.storage import images_store, sets_store, versions_store
@@ -69,25 +69,10 @@ def _requeued() -> bool:
 
 def _fields(params: dict[str, Any], processed: ProcessedImage) -> dict[str, Any]:
     given = params["fields"]
-    exif = {
-        name: value for name, value in msgspec.structs.asdict(processed.exif).items() if value is not None
-    }
-    embedded = msgspec.structs.asdict(processed.embedded)
     fields: dict[str, Any] = {
         "src": params["source"].get("src"),
         "filename": params.get("filename"),
-        "width": processed.width,
-        "height": processed.height,
-        "format": processed.format,
-        "bytes": processed.bytes,
-        "sha256": processed.sha256,
-        "n_faces": processed.n_faces,
-        "exif": exif,
-        "lat": processed.exif.lat,
-        "lon": processed.exif.lon,
-        "phash": processed.phash,
-        "colours": [msgspec.structs.asdict(colour) for colour in processed.colours],
-        "embedded": embedded,
+        **file_columns(processed),
         "title": given.get("title"),
         "description": given.get("description"),
         "creation_date": given.get("creation_date"),
