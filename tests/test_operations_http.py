@@ -302,11 +302,13 @@ async def test_fifty_simultaneous_requests_with_one_key_make_one_operation(serve
 
 
 async def test_an_expired_key_starts_new_work(server_factory: ServerFactory) -> None:
-    server = await server_factory(idempotency_ttl=0.5)
+    # Long enough that the second and third writes fall inside one lifetime even on a loaded
+    # machine; the first one's has surely ended by then.
+    server = await server_factory(idempotency_ttl=2.0)
     image = await server.create_image()
     url = f"/v1/images/{image.public_uuid}"
     first = await server.write("PATCH", url, json={"title": "a"}, key="short-lived")
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(2.1)
     second = await server.write("PATCH", url, json={"title": "b"}, key="short-lived")
     assert second.status_code == 202
     assert "Idempotent-Replayed" not in second.headers
