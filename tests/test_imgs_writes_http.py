@@ -336,3 +336,27 @@ async def test_scopes_per_method(search: Harness, source_server: SourceServer) -
             method, "/imgs", json=[image(source_server, "a")], headers={"API-Key": reader}
         )
         assert response.status_code == 403, method
+
+
+async def test_one_image_in_the_search_dialect(search: Harness, source_server: SourceServer) -> None:
+    await search.client.post(
+        "/imgs",
+        json=[image(source_server, "a/b", caption="Boats", date="2005-5-13", author="Ana", keywords=["sea"])],
+    )
+    response = await search.client.get("/imgs/a%2Fb")
+    assert response.status_code == 200, response.text
+    shown = response.json()
+    assert shown["image_id"] == "a/b"
+    assert (shown["caption"], shown["date"], shown["author"]) == ("Boats", "2005-05-13", "Ana")
+    assert "sea" in shown["keywords"] and "colour:red" in shown["keywords"]
+    assert (shown["width"], shown["height"], shown["n_faces"]) == (16, 12, None)
+    assert shown["versions"][0]["url"].startswith("http://testserver/media/")
+    assert "description" not in shown and "creation_date" not in shown
+    few = (await search.client.get("/imgs/a%2Fb", params=[("fields", "title"), ("fields", "date")])).json()
+    assert few == {"image_id": "a/b", "title": None, "date": "2005-05-13"}
+    cached = await search.client.get("/imgs/a%2Fb", headers={"If-None-Match": response.headers["ETag"]})
+    assert cached.status_code == 304
+    assert (await search.client.get("/imgs/a%2Fb", params={"fields": "nope"})).status_code == 422
+    assert (await search.client.get("/imgs/a%2Fb", params={"colour": "x"})).status_code == 422
+    missing = await search.client.get("/imgs/ghost")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "image_not_found"

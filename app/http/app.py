@@ -15,6 +15,7 @@ from app.http.middleware.access_log import AccessLogMiddleware
 from app.http.middleware.request_id import RequestIdMiddleware
 from app.http.routes import (
     health,
+    imgs_reads,
     imgs_writes,
     media,
     ops,
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> Starlette:
             *v1_downloads.routes,
             *v1_archives.routes,
             *media.routes,
+            *imgs_reads.routes,
             *imgs_writes.routes,
             *ops.routes,
         ],

@@ -41,3 +41,17 @@ def search_query(params: Mapping[str, str], type: type[T]) -> T:
             field=field,
             items=[{"index": None, "id": None, "field": field, "code": "invalid", "message": message}],
         ) from None
+
+
+def reject_unknown(params: Mapping[str, str], allowed: set[str]) -> None:
+    """On the search API an unknown query parameter is `422`, naming it."""
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise Unprocessable(
+            f"Unknown query parameters: {', '.join(unknown)}.",
+            field=unknown[0],
+            items=[
+                {"index": None, "id": None, "field": name, "code": "invalid", "message": "Unknown parameter."}
+                for name in unknown
+            ],
+        )
