@@ -53,12 +53,17 @@ class UniqueNames:
 
     def __init__(self) -> None:
         self._taken: set[str] = set()
+        # The last number given for each name, so that the thousandth `photo.jpg` does not
+        # try the 999 before it.
+        self._numbers: dict[str, int] = {}
 
     def claim(self, name: str) -> str:
-        candidate, number = name, 1
-        while candidate.casefold() in self._taken:
-            number += 1
-            path = PurePosixPath(name)
-            candidate = f"{path.stem} ({number}){path.suffix}"
+        key, candidate = name.casefold(), name
+        if key in self._taken:
+            path, number = PurePosixPath(name), self._numbers.get(key, 1)
+            while candidate.casefold() in self._taken:
+                number += 1
+                candidate = f"{path.stem} ({number}){path.suffix}"
+            self._numbers[key] = number
         self._taken.add(candidate.casefold())
         return candidate
