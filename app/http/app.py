@@ -14,6 +14,7 @@ from app.http.errors import ErrorMiddleware, http_exception_handler
 from app.http.middleware.access_log import AccessLogMiddleware
 from app.http.middleware.request_id import RequestIdMiddleware
 from app.http.routes import (
+    docs,
     health,
     imgs_reads,
     imgs_writes,
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> Starlette:
             *media.routes,
             *imgs_reads.routes,
             *imgs_writes.routes,
+            *docs.routes,
             *ops.routes,
         ],
         middleware=[

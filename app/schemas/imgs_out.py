@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import Unprocessable
+from app.schemas.base import Schema
 from app.schemas.images import VersionOut
-from app.schemas.imgs import COLUMNS
+from app.schemas.imgs import COLUMNS, UNSET, Status, Unset
 from app.storage.images_store import ImageRow, Keyword
 
 # Every field an answer may hold, in the order it shows them.
@@ -63,3 +64,41 @@ def projected(shown: dict[str, Any], keep: frozenset[str] | None) -> dict[str, A
     if keep is None:
         return shown
     return {name: value for name, value in shown.items() if name in keep}
+
+
+class ImgOut(Schema):
+    """`img_out` as a type, for the API description: every field but `image_id` may be left
+    out by `fields`."""
+
+    image_id: str | None
+    public_uuid: str | Unset = UNSET
+    src: str | Unset | None = UNSET
+    url_img_watermark: str | Unset | None = UNSET
+    url_img_thumbnail: str | Unset | None = UNSET
+    title: str | Unset | None = UNSET
+    headline: str | Unset | None = UNSET
+    caption: str | Unset | None = UNSET
+    alt_text: str | Unset | None = UNSET
+    ai_generated: bool | Unset | None = UNSET
+    model_release: bool | Unset | None = UNSET
+    property_release: bool | Unset | None = UNSET
+    nsfw: bool | Unset | None = UNSET
+    status: Status | Unset | None = UNSET
+    date: str | Unset | None = UNSET
+    location: str | Unset | None = UNSET
+    city: str | Unset | None = UNSET
+    country: str | Unset | None = UNSET
+    event: str | Unset | None = UNSET
+    author: str | Unset | None = UNSET
+    provider: str | Unset | None = UNSET
+    shot: str | Unset | None = UNSET
+    scene: str | Unset | None = UNSET
+    technique: str | Unset | None = UNSET
+    medium: str | Unset | None = UNSET
+    categories: list[str] | Unset = UNSET
+    collections: list[str] | Unset = UNSET
+    keywords: list[str] | Unset = UNSET
+    width: int | Unset | None = UNSET
+    height: int | Unset | None = UNSET
+    n_faces: int | Unset | None = UNSET
+    versions: list[VersionOut] | Unset = UNSET
