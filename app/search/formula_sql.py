@@ -1,0 +1,400 @@
+"""The query formula compiled to a SQL condition on `images AS i`, with every value a bound parameter.
+
+Use: `formula = parse_formula(q)`; `neighbours = await phash_index.resolve(db, account_id,
+formula)`; `compiled = compile_formula(formula, account_id=..., neighbours=neighbours)`; then
+`SELECT … FROM images AS i WHERE {compiled.where} ORDER BY …` with `compiled.params` (and,
+for `sort_by=similarity`, `compiled.order_by()` after them). The connection must have the
+functions of `sql_functions.SQL_FUNCTIONS` registered.
+
+The SQL text is built from the fixed fragments below only; user text reaches SQLite as
+parameters, and FTS5 strings are made of words (letters and digits), quoted all the same.
+A filter on a field an image lacks is NULL, false in WHERE; `!` is `IS NOT TRUE`, so that
+`!f` holds for such images.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from app.errors import ValidationFailed
+from app.processor.dominant_colours import PALETTE
+from app.schemas.keywords import parse_keyword
+from app.search.formula_ast import (
+    And,
+    DateFilter,
+    Filter,
+    Flag,
+    FlagFilter,
+    Formula,
+    IdFilter,
+    ImageFilter,
+    ListField,
+    ListFilter,
+    Not,
+    NumberField,
+    NumberFilter,
+    Operator,
+    Or,
+    Orientation,
+    OrientationFilter,
+    PartialDate,
+    StringField,
+    StringFilter,
+    TextFilter,
+)
+from app.search.image_similarity import MAX_DISTANCE, Neighbours
+from app.search.sql_functions import casefold, fold, folded_words, words
+
+# Weights of the images_fts columns title, description, keywords, filename, metadata (as /v1).
+_BM25 = "bm25(images_fts, 10.0, 5.0, 8.0, 2.0, 3.0)"
+# The spec's text fields; filename is not one of them. `metadata` holds the other strings,
+# categories and collections; colour tags are not in images_fts and are searched beside it.
+_FTS_COLUMNS = "{title description keywords metadata}"
+# `r=1.78` should find 16:9 (1.7778) and `r=1.33` find 4:3: equality within a hundredth.
+RATIO_TOLERANCE = 0.01
+_RATIO = "(CAST(i.width AS REAL) / i.height)"
+_INTEGER_ID = re.compile(r"0|-?[1-9][0-9]{0,17}")  # canonical and within SQLite's integers
+_COMPARISON = {
+    Operator.EQUAL: "=",
+    Operator.LESS: "<",
+    Operator.GREATER: ">",
+    Operator.AT_MOST: "<=",
+    Operator.AT_LEAST: ">=",
+    Operator.ANY_OF: "=",  # each element of the list
+}
+_WORD_MODES = {Operator.SIMILAR: "any", Operator.VERY_SIMILAR: "all", Operator.SUPER_SIMILAR: "phrase"}
+_STRING_COLUMNS = {
+    StringField.TITLE: "title",
+    StringField.HEADLINE: "headline",
+    StringField.CAPTION: "description",
+    StringField.ALT_TEXT: "alt_text",
+    StringField.STATUS: "status",
+    StringField.LOCATION: "location",
+    StringField.CITY: "city",
+    StringField.COUNTRY: "country",
+    StringField.EVENT: "event",
+    StringField.AUTHOR: "creator",
+    StringField.PROVIDER: "provider",
+    StringField.SHOT: "shot",
+    StringField.SCENE: "scene",
+    StringField.TECHNIQUE: "technique",
+    StringField.MEDIUM: "medium",
+    StringField.SRC: "src",
+}
+_NUMBER_COLUMNS = {
+    NumberField.WIDTH: "i.width",
+    NumberField.HEIGHT: "i.height",
+    NumberField.N_PEOPLE: "i.n_faces",
+}
+_FLAG_COLUMNS = {
+    Flag.AI_GENERATED: "i.ai_generated",
+    Flag.NSFW: "i.nsfw",
+    Flag.MODEL_RELEASE: "i.model_release",
+    Flag.PROPERTY_RELEASE: "i.property_release",
+}
+_ORIENTATIONS = {
+    Orientation.LANDSCAPE: "i.width > i.height",
+    Orientation.PORTRAIT: "i.width < i.height",
+    Orientation.SQUARE: "i.width = i.height",
+}
+_RANK = f"(SELECT {_BM25} FROM images_fts WHERE images_fts MATCH ? AND images_fts.rowid = i.image_id)"
+_KEYWORD_TEXT = "CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END"
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A piece of SQL and the parameters of its `?`, in order."""
+
+    text: str
+    params: tuple[Any, ...] = ()
+
+
+_FALSE = Sql("0")
+
+
+def _join(separator: str, parts: list[Sql]) -> Sql:
+    return Sql(
+        "(" + separator.join(part.text for part in parts) + ")",
+        tuple(param for part in parts for param in part.params),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFormula:
+    where: str
+    params: tuple[Any, ...]
+    # For sort_by=similarity, best first: BM25 of each text filter, pHash distance of each
+    # image similarity filter, in the formula's order (negated filters rank nothing).
+    ranking: tuple[Sql, ...]
+
+    @property
+    def has_similarity(self) -> bool:
+        return bool(self.ranking)
+
+    def order_by(self, *, descending: bool = False) -> Sql:
+        """The ORDER BY terms (without the keywords) for sort_by=similarity; images a filter
+        does not rank come last either way."""
+        direction = "DESC" if descending else "ASC"
+        terms = [Sql(f"{term.text} {direction} NULLS LAST", term.params) for term in self.ranking]
+        joined = _join(", ", terms)
+        return Sql(joined.text[1:-1], joined.params)
+
+
+def compile_formula(
+    formula: Formula | None, *, account_id: int, neighbours: Mapping[str, Neighbours | None] | None = None
+) -> CompiledFormula:
+    """`neighbours` must hold every id of `image_similarity.similarity_references(formula)`."""
+    compiler = _Compiler(neighbours or {})
+    where = Sql("i.account_id = ?", (account_id,))
+    if formula is not None:
+        where = _join(" AND ", [where, compiler.formula(formula, ranked=True)])
+    return CompiledFormula(where.text, where.params, tuple(compiler.ranking))
+
+
+class _Compiler:
+    def __init__(self, neighbours: Mapping[str, Neighbours | None]) -> None:
+        self.neighbours = neighbours
+        self.ranking: list[Sql] = []
+
+    def formula(self, formula: Formula, *, ranked: bool) -> Sql:
+        match formula:
+            case Not(operand):
+                inner = self.formula(operand, ranked=False)
+                return Sql(f"({inner.text} IS NOT TRUE)", inner.params)
+            case And(left, right):
+                return _join(" AND ", [self.formula(left, ranked=ranked), self.formula(right, ranked=ranked)])
+            case Or(left, right):
+                return _join(" OR ", [self.formula(left, ranked=ranked), self.formula(right, ranked=ranked)])
+            case TextFilter(operator, text):
+                return self._text(operator, text, ranked=ranked)
+            case ImageFilter(operator, image_id):
+                return self._image(operator, image_id, ranked=ranked)
+            case _:
+                return _filter(formula)
+
+    def _text(self, operator: Operator, text: str, *, ranked: bool) -> Sql:
+        found = words(text)
+        if not found:
+            return _FALSE
+        prefixes = [_fts_string(word) + "*" for word in found]
+        if operator is Operator.SUPER_SIMILAR:
+            whole = f"{_FTS_COLUMNS} : {_fts_string(' '.join(found))}"
+            colours = _colour_names(found[0], prefix=False) if len(found) == 1 else []
+            sql = _join(" OR ", [_fts_match(whole), _colours(colours)])
+        elif operator is Operator.VERY_SIMILAR:
+            whole = f"{_FTS_COLUMNS} : ({' AND '.join(prefixes)})"
+            # Word by word, so that a colour tag can stand for any one of the words.
+            sql = _join(
+                " AND ",
+                [
+                    _join(
+                        " OR ",
+                        [
+                            _fts_match(f"{_FTS_COLUMNS} : {prefix}"),
+                            _colours(_colour_names(word, prefix=True)),
+                        ],
+                    )
+                    for prefix, word in zip(prefixes, found, strict=True)
+                ],
+            )
+        else:
+            whole = f"{_FTS_COLUMNS} : ({' OR '.join(prefixes)})"
+            colours = sorted({name for word in found for name in _colour_names(word, prefix=True)})
+            sql = _join(" OR ", [_fts_match(whole), _colours(colours)])
+        if ranked:
+            self.ranking.append(Sql(_RANK, (whole,)))
+        return sql
+
+    def _image(self, operator: Operator, image_id: str, *, ranked: bool) -> Sql:
+        if operator is Operator.EQUAL:
+            return Sql("i.external_id = ?", (image_id,))
+        if image_id not in self.neighbours:
+            raise LookupError(f"image {image_id!r} was not resolved: see PhashIndex.resolve")
+        neighbours = self.neighbours[image_id]
+        if neighbours is None:
+            return _FALSE
+        if ranked:
+            self.ranking.append(Sql("hamming(i.phash, ?)", (neighbours.phash,)))
+        ids = neighbours.within(MAX_DISTANCE[operator])
+        return Sql("i.image_id IN (SELECT value FROM json_each(?))", (msgspec.json.encode(ids).decode(),))
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_match(expression: str) -> Sql:
+    return Sql("i.image_id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)", (expression,))
+
+
+def _colours(names: list[str]) -> Sql:
+    """The image has one of these colour tags (stored by their English names)."""
+    if not names:
+        return _FALSE
+    marks = ", ".join("?" for _ in names)
+    named = f"json_extract(c.value, '$.name') IN ({marks})"
+    return Sql(f"EXISTS (SELECT 1 FROM json_each(i.colours) AS c WHERE {named})", tuple(names))
+
+
+def _colour_names(word: str, *, prefix: bool) -> list[str]:
+    folded = folded_words(word)
+    if len(folded) != 1:  # a colour name is one word
+        return []
+    return [name for name in PALETTE if (name.startswith(folded[0]) if prefix else name == folded[0])]
+
+
+def _filter(node: Filter) -> Sql:
+    match node:
+        case DateFilter(operator, date):
+            return _date(operator, date)
+        case IdFilter(operator, ids):
+            return _join(" OR ", [_id(operator, value) for value in ids])
+        case NumberFilter(field, operator, values):
+            return _join(" OR ", [_number(field, operator, float(value)) for value in values])
+        case OrientationFilter(orientation):
+            return Sql(f"({_ORIENTATIONS[orientation]})")
+        case FlagFilter(field, value):
+            return Sql(f"{_FLAG_COLUMNS[field]} = ?", (int(value),))
+        case ListFilter(ListField.KEYWORDS, operator, values):
+            return _keywords(operator, values)
+        case ListFilter(field, operator, values):
+            return _json_list(f"i.{field.value}", operator, values)
+        case StringFilter(field, operator, value):
+            return _string(f"i.{_STRING_COLUMNS[field]}", operator, value)
+        case _:  # text and image filters need the compiler's state
+            raise TypeError(f"not a plain filter: {node!r}")
+
+
+def _date(operator: Operator, date: PartialDate) -> Sql:
+    first = f"{date.year:04d}-{date.month or 1:02d}-{date.day or 1:02d}"
+    month = date.month or 12
+    day = date.day or calendar.monthrange(date.year, month)[1]
+    last = f"{date.year:04d}-{month:02d}-{day:02d}"
+    # Stored dates are `YYYY-MM-DD` or RFC 3339 timestamps, whose first ten characters are the
+    # day: the lower bounds compare whole strings, the upper ones the day.
+    day_of = "substr(i.creation_date, 1, 10)"
+    match operator:
+        case Operator.LESS:
+            return Sql("i.creation_date < ?", (first,))
+        case Operator.AT_LEAST:
+            return Sql("i.creation_date >= ?", (first,))
+        case Operator.GREATER:
+            return Sql(f"{day_of} > ?", (last,))
+        case Operator.AT_MOST:
+            return Sql(f"{day_of} <= ?", (last,))
+        case _:
+            return Sql(f"(i.creation_date >= ? AND {day_of} <= ?)", (first, last))
+
+
+def _id(operator: Operator, value: str) -> Sql:
+    comparison = _COMPARISON[operator]
+    if _INTEGER_ID.fullmatch(value) is None:
+        return Sql(f"i.external_id {comparison} ?", (value,))
+    # Both sides integers: compare numbers, so that id<100 holds for 99 but not for 1000.
+    return Sql(
+        "(CASE WHEN CAST(CAST(i.external_id AS INTEGER) AS TEXT) = i.external_id"
+        f" THEN CAST(i.external_id AS INTEGER) {comparison} ? ELSE i.external_id {comparison} ? END)",
+        (int(value), value),
+    )
+
+
+def _number(field: NumberField, operator: Operator, value: float) -> Sql:
+    if field is NumberField.RATIO:
+        if operator in (Operator.EQUAL, Operator.ANY_OF):
+            return Sql(f"abs({_RATIO} - ?) < ?", (value, RATIO_TOLERANCE))
+        return Sql(f"{_RATIO} {_COMPARISON[operator]} ?", (value,))
+    return Sql(f"{_NUMBER_COLUMNS[field]} {_COMPARISON[operator]} ?", (int(value),))
+
+
+def _string(column: str, operator: Operator, value: str) -> Sql:
+    match operator:
+        case Operator.SIMILAR | Operator.VERY_SIMILAR | Operator.SUPER_SIMILAR:
+            needle = " ".join(folded_words(value))
+            if not needle:
+                return _FALSE
+            return Sql(f"match_words({column}, ?, ?)", (_WORD_MODES[operator], needle))
+        case Operator.EQUAL_CASE:
+            return Sql(f"casefold({column}) = ?", (casefold(value),))
+        case Operator.IDENTICAL:
+            return Sql(f"{column} = ?", (value,))
+        case _:  # = and the ranges: alphabetical, ignoring case and accents
+            return Sql(f"fold({column}) {_COMPARISON[operator]} ?", (fold(value),))
+
+
+def _json_list(column: str, operator: Operator, values: tuple[str, ...]) -> Sql:
+    each = f"FROM json_each({column}) AS e WHERE"
+    match operator:
+        case Operator.EQUAL:
+            return _join(
+                " AND ",
+                [Sql(f"EXISTS (SELECT 1 {each} casefold(e.value) = ?)", (casefold(v),)) for v in values],
+            )
+        case Operator.ANY_OF:
+            marks = ", ".join("?" for _ in values)
+            return Sql(
+                f"EXISTS (SELECT 1 {each} casefold(e.value) IN ({marks}))", tuple(casefold(v) for v in values)
+            )
+        case Operator.SIMILAR:
+            return _similar_elements(f"SELECT 1 {each}", "e.value", values)
+        case _:
+            every = _join(" AND ", [Sql(f"EXISTS (SELECT 1 {each} e.value = ?)", (v,)) for v in values])
+            if operator is Operator.EQUAL_CASE:
+                return every
+            distinct = Sql(
+                f"(SELECT count(DISTINCT e.value) FROM json_each({column}) AS e) = ?", (len(set(values)),)
+            )
+            return _join(" AND ", [every, distinct])
+
+
+def _keywords(operator: Operator, values: tuple[str, ...]) -> Sql:
+    each = "FROM image_keywords AS k WHERE k.image_id = i.image_id AND"
+    if operator is Operator.SIMILAR:
+        return _similar_elements(f"SELECT 1 {each}", _KEYWORD_TEXT, values)
+    exact = operator in (Operator.EQUAL_CASE, Operator.IDENTICAL)
+    keywords = [_keyword(value, exact=exact) for value in values]
+    if None in keywords:
+        # A listed keyword no image can have: `=`, `==`, `===` need them all, `∩` the others.
+        if operator is not Operator.ANY_OF:
+            return _FALSE
+        keywords = [keyword for keyword in keywords if keyword is not None]
+        if not keywords:
+            return _FALSE
+    column = "k.value" if exact else "k.value_folded"
+    tests = [
+        Sql(f"(k.namespace = ? AND {column} = ?)", keyword) for keyword in keywords if keyword is not None
+    ]
+    if operator is Operator.ANY_OF:
+        inner = _join(" OR ", tests)
+        return Sql(f"EXISTS (SELECT 1 {each} {inner.text})", inner.params)
+    every = _join(" AND ", [Sql(f"EXISTS (SELECT 1 {each} {test.text})", test.params) for test in tests])
+    if operator is not Operator.IDENTICAL:
+        return every
+    count = Sql(
+        "(SELECT count(*) FROM image_keywords AS k WHERE k.image_id = i.image_id) = ?",
+        (len({test.params for test in tests}),),
+    )
+    return _join(" AND ", [every, count])
+
+
+def _keyword(text: str, *, exact: bool) -> tuple[str, str] | None:
+    """`ns:value` as stored (namespace lowercase); None for what cannot be a keyword."""
+    try:
+        keyword = parse_keyword(text, "q")
+    except ValidationFailed:
+        return None
+    return keyword.namespace or "", keyword.value if exact else keyword.folded
+
+
+def _similar_elements(select: str, element: str, values: tuple[str, ...]) -> Sql:
+    needles = [" ".join(folded_words(value)) for value in values]
+    tests = [Sql(f"match_words({element}, 'all', ?)", (needle,)) for needle in needles if needle]
+    if not tests:
+        return _FALSE
+    inner = _join(" OR ", tests)
+    return Sql(f"EXISTS ({select} {inner.text})", inner.params)
