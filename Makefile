@@ -27,7 +27,11 @@ format: $(STAMP)
 	$(BIN)/ruff format app tests bench
 	$(BIN)/ruff check --fix app tests bench
 
+# The poll benchmark loads with wrk (Debian's package) when it can install it, else with its
+# own slower Python client; never part of `make test`.
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| echo "wrk could not be installed: bench/poll.py falls back to its Python client"
 	$(BIN)/python bench/poll.py
 
 clean:

@@ -13,6 +13,14 @@ from app.cli.common import add_common
 from app.config import load_settings
 from app.http.app import create_app
 
+# How uvicorn runs Darkroom; bench/poll.py runs its reference endpoint with the same.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "access_log": False,  # our own access log carries the request id
+    "log_config": None,
+}
+
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("serve", help="run the server")
@@ -38,10 +46,7 @@ def run(args: argparse.Namespace) -> int:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,  # our own access log carries the request id
-        log_config=None,
+        **UVICORN_OPTIONS,
         timeout_graceful_shutdown=int(settings.shutdown_grace) + 5,
     )
     return 0

@@ -33,6 +33,13 @@ from app.http.routes import (
 from app.runtime import Darkroom
 
 
+class DarkroomApp(Starlette):
+    """Starlette with the running Darkroom at hand: endpoints read it on every request, and
+    `app.state` finds a key only after a failed attribute lookup."""
+
+    darkroom: Darkroom
+
+
 def create_app(settings: Settings) -> Starlette:
     runtime = Darkroom(settings)
 
@@ -44,13 +51,15 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await runtime.stop()
 
-    app = Starlette(
+    app = DarkroomApp(
         routes=[
+            # Polls first: they are the most frequent request, and routes are tried in order.
+            *v1_operations.routes,
+            *ops.routes,
             *health.routes,
             *v1_account.routes,
             *v1_images.routes,
             *v1_keywords.routes,
-            *v1_operations.routes,
             *v1_batch.routes,
             *v1_sets.routes,
             *v1_uploads.routes,
@@ -60,7 +69,6 @@ def create_app(settings: Settings) -> Starlette:
             *imgs_reads.routes,
             *imgs_writes.routes,
             *docs.routes,
-            *ops.routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
@@ -70,5 +78,6 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )
+    app.darkroom = runtime
     app.state.darkroom = runtime
     return app

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.http.context import header
 from app.http.preferences import preferred_wait
 from app.http.responses import JSONResponse, etag_matches, not_modified
 from app.operations.watch import WatchedOperation, operation_etag
@@ -30,8 +31,8 @@ async def poll(
     if watched is None or watched.account_id != account_id:
         record = await load()
         watched = runtime.watch.record(revision_of(record))
-    if_none_match = request.headers.get("if-none-match")
-    wait = preferred_wait(request.headers.get("prefer"))
+    if_none_match = header(request, b"if-none-match")
+    wait = preferred_wait(header(request, b"prefer"))
     headers = {}
     if wait is not None:
         headers["Preference-Applied"] = f"wait={wait:g}"

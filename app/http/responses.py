@@ -24,6 +24,8 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """RFC 9110 weak comparison, as If-None-Match uses: `*`, lists, `W/` prefixes."""
     if not if_none_match:
         return False
+    if if_none_match == etag:  # what a client polling with the ETag it was given sends
+        return True
     if if_none_match.strip() == "*":
         return True
     wanted = etag.removeprefix("W/")
@@ -31,7 +33,13 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def not_modified(etag: str, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(status_code=304, headers={**(headers or {}), "ETag": etag})
+    """`304` with `headers` and the ETag (which wins over one in `headers`)."""
+    if headers:
+        return Response(status_code=304, headers={**headers, "ETag": etag})
+    response = Response(status_code=304)
+    # A plain poll's answer: the ETag appended as bytes costs half of going through `headers`.
+    response.raw_headers.append((b"etag", etag.encode("latin-1")))
+    return response
 
 
 def get_response(request: Request, content: Any, headers: Mapping[str, str] | None = None) -> Response:

@@ -30,10 +30,11 @@ class WatchedOperation:
     finished: bool
     # Set, then replaced by a fresh event, at every change.
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Kept with the revision rather than formatted per poll.
+    etag: str = field(init=False)
 
-    @property
-    def etag(self) -> str:
-        return operation_etag(self.op_id, self.revision)
+    def __post_init__(self) -> None:
+        self.etag = operation_etag(self.op_id, self.revision)
 
 
 class OperationWatch:
@@ -61,6 +62,7 @@ class OperationWatch:
             self._by_uuid[change.uuid] = watched
         elif change.revision > watched.revision:
             watched.revision = change.revision
+            watched.etag = operation_etag(change.op_id, change.revision)
             watched.finished = finished
             event, watched.changed = watched.changed, asyncio.Event()
             event.set()

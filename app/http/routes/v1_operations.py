@@ -72,7 +72,8 @@ def _time(text: str | None, field: str) -> str | None:
 
 
 routes = [
-    Route("/v1/operations", list_operations, methods=["GET"]),
+    # The poll first: it is the most frequent request, and routes are tried in order.
     Route("/v1/operations/{uuid}", get_operation, methods=["GET"]),
+    Route("/v1/operations", list_operations, methods=["GET"]),
     Route("/v1/operations/{uuid}/cancel", cancel_operation, methods=["POST"]),
 ]
