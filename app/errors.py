@@ -126,17 +126,3 @@ class Unprocessable(ApiError):
 
     def __init__(self, message: str | None = None, *, items: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(message, extra={"items": items}, **kwargs)
-
-
-class QueryInvalid(ApiError):
-    status = 422
-    code = "query_invalid"
-    default_message = "The query formula is not valid."
-
-    def __init__(self, message: str | None = None, *, position: int, **kwargs: Any) -> None:
-        super().__init__(message, field="q", extra={"position": position}, **kwargs)
-
-
-class UnsupportedFilter(QueryInvalid):
-    code = "unsupported_filter"
-    default_message = "This filter is not supported."

@@ -22,6 +22,8 @@ from app.operations.types import upload
 from app.operations.watch import OperationWatch
 from app.processor.fetch import Fetcher, FetchLimits
 from app.processor.pool import ProcessorPool
+from app.search.image_similarity import PhashIndex
+from app.search.sql_functions import register_functions
 from app.storage.database import Database
 from app.storage.media_files import MediaFiles
 from app.storage.migrations import migrate
@@ -36,7 +38,8 @@ class DataDirectoryBusy(Exception):
 class Darkroom:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_path)
+        self.db = Database(settings.database_path, on_connect=register_functions)
+        self.phashes = PhashIndex()
         self.watch = OperationWatch()
         self.media = MediaFiles(self.db, settings.media_root)
         self.archives = ArchiveFiles(settings.archives_dir)
@@ -82,6 +85,7 @@ class Darkroom:
         applied = await migrate(self.db)
         if applied:
             logger.info("applied schema migrations %s", applied)
+        await self.db.ensure_statistics()
         self.dev_token = await bootstrap_tokens(self.db, data_dir, self.settings.bootstrap_token)
         if self.dev_token is not None:
             logger.warning(

@@ -21,8 +21,8 @@ from app.schemas.archives import ArchiveListQuery, ArchiveOut
 from app.schemas.health import HealthOut
 from app.schemas.images import ImageListQuery, ImageOut, VersionOut
 from app.schemas.imgs import ImgItem
-from app.schemas.imgs_out import ImgOut
-from app.schemas.imgs_requests import OpsQuery, WriteOptions
+from app.schemas.imgs_out import ImgOut, SearchAnswer
+from app.schemas.imgs_requests import OpsQuery, SearchQuery, WriteOptions
 from app.schemas.keywords import KeywordListQuery, NamespaceListQuery
 from app.schemas.operations import OperationListQuery, OperationOut
 from app.schemas.ops import OpOut
@@ -88,6 +88,18 @@ class ImgQuery(msgspec.Struct, kw_only=True):
 
     fields: Annotated[
         list[str], msgspec.Meta(description="Keep only these fields (repeated, or comma-separated).")
+    ] = msgspec.field(default_factory=list)
+
+
+class ImgSearchQuery(SearchQuery, kw_only=True):
+    """`GET /imgs` reads `fields` and `facets` itself (they repeat); this describes them too."""
+
+    fields: Annotated[
+        list[str], msgspec.Meta(description="Keep only these fields (repeated, or comma-separated).")
+    ] = msgspec.field(default_factory=list)
+    facets: Annotated[
+        list[str],
+        msgspec.Meta(description="Count values over the whole match (repeated, or comma-separated)."),
     ] = msgspec.field(default_factory=list)
 
 
@@ -310,6 +322,18 @@ READS_AND_OTHERS: dict[Key, Endpoint] = {
         status=202,
         description="Needs the scope of the operation's writes; a finished one: `409 operation_finished`.",
         errors=(409,),
+    ),
+    ("GET", "/imgs"): Endpoint(
+        "Search images with the query formula `q`",
+        SearchAnswer,
+        scope=Scope.IMAGES_READ,
+        query=ImgSearchQuery,
+        conditional=True,
+        description=(
+            "`fields` and `facets` repeat (or take comma-separated names). Ties in any sort go "
+            "newest first, then by public uuid. A bad `q` is `422 query_invalid` (or "
+            "`unsupported_filter`) with `position`, the offset in `q` where it starts."
+        ),
     ),
     ("GET", "/imgs/{id:path}"): Endpoint(
         "One image as the search API shows it",

@@ -102,3 +102,11 @@ class ImgOut(Schema):
     height: int | Unset | None = UNSET
     n_faces: int | Unset | None = UNSET
     versions: list[VersionOut] | Unset = UNSET
+
+
+class SearchAnswer(Schema):
+    """`GET /imgs`: the page of results, the total (null with `count=false`) and the facets."""
+
+    results: list[ImgOut]
+    count: int | None
+    facets: dict[str, dict[str, int]]

@@ -55,3 +55,15 @@ def reject_unknown(params: Mapping[str, str], allowed: set[str]) -> None:
                 for name in unknown
             ],
         )
+
+
+class SearchQuery(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`GET /imgs`; `fields` and `facets` repeat, so they are read apart (getlist)."""
+
+    q: str = ""
+    page: Annotated[int, msgspec.Meta(ge=1)] = 1
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
+    sort_by: str | None = None
+    order: Literal["asc", "desc"] | None = None
+    facet_limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
+    count: bool = True

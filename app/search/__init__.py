@@ -1,1 +1,1 @@
-"""Finding images: the library's full-text syntax (and later the search API's query formula)."""
+"""Finding images: the library's full-text syntax and the search API's query formula."""

@@ -61,7 +61,8 @@ class QueryFormulaError(ApiError):
     default_message: ClassVar[str] = "The query formula is not valid."
 
     def __init__(self, message: str, position: int) -> None:
-        super().__init__(message, field="q", detail={"position": position})
+        # `position` is a member of the error object itself, as imgs.md has it.
+        super().__init__(message, field="q", extra={"position": position})
         self.position = position
 
 

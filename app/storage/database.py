@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,18 @@ _PRAGMAS = (
 )
 
 
-async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+OnConnect = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+async def _connect(path: Path, *, readonly: bool, on_connect: OnConnect | None) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path, isolation_level=None)
     connection.row_factory = sqlite3.Row
     for pragma in _PRAGMAS:
         await connection.execute(pragma)
     if readonly:
         await connection.execute("PRAGMA query_only = ON")
+    if on_connect is not None:
+        await on_connect(connection)
     return connection
 
 
@@ -80,8 +85,10 @@ class Transaction:
 class Database:
     """The data directory's SQLite file: `write()` for transactions, `fetch_*` for reads."""
 
-    def __init__(self, path: Path, *, readers: int = 4) -> None:
+    def __init__(self, path: Path, *, readers: int = 4, on_connect: OnConnect | None = None) -> None:
+        """`on_connect` prepares every connection (the SQL functions queries call)."""
         self.path = path
+        self._on_connect = on_connect
         self._reader_count = readers
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -90,9 +97,9 @@ class Database:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path, readonly=False)
+        self._writer = await _connect(self.path, readonly=False, on_connect=self._on_connect)
         for _ in range(self._reader_count):
-            reader = await _connect(self.path, readonly=True)
+            reader = await _connect(self.path, readonly=True, on_connect=self._on_connect)
             self._all_readers.append(reader)
             self._readers.put_nowait(reader)
 
@@ -126,6 +133,13 @@ class Database:
                 # A COMMIT that failed (a full disk, say) leaves the transaction open.
                 await asyncio.shield(_rollback(writer))
                 raise
+
+    async def ensure_statistics(self) -> None:
+        """Give the query planner table statistics once: without them it may scan an index
+        range where a lookup by id would do (see app/search/image_similarity.py)."""
+        row = await self.fetch_one("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if row is None:
+            await self.execute_script("ANALYZE")
 
     async def execute_script(self, script: str) -> None:
         """Run a multi-statement script outside the transaction helpers (migrations)."""

@@ -274,7 +274,7 @@ def test_malformed_formulas(q: str, position: int, fragment: str) -> None:
     error = raised.value
     assert type(error) is QueryFormulaError
     assert (error.code, error.status, error.position) == ("query_invalid", 422, position)
-    assert error.detail == {"position": position}
+    assert error.extra == {"position": position}
     assert fragment in error.message
 
 

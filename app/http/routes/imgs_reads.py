@@ -1,4 +1,4 @@
-"""`/imgs` reads: one image by its id, with `fields`."""
+"""`/imgs` reads: one image by its id; the search with the query formula, sort, facets, count."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.accounts.scopes import Scope
-from app.errors import ImageNotFound
+from app.errors import ImageNotFound, Unprocessable
 from app.http.context import authorize
 from app.http.imgs_views import imgs_views
 from app.http.responses import get_response
 from app.http.urls import public_base
 from app.schemas.imgs_out import projected, projection
-from app.schemas.imgs_requests import reject_unknown
-from app.storage import images_store
+from app.schemas.imgs_requests import SearchQuery, reject_unknown, search_query
+from app.search.formula_ast import Formula
+from app.search.formula_sql import CompiledFormula, Sql, compile_formula
+from app.search.query_formula import has_similarity_filter, parse_formula
+from app.storage import formula_search, images_store
 
 
 async def get_img(request: Request) -> Response:
@@ -29,4 +32,63 @@ async def get_img(request: Request) -> Response:
     return get_response(request, projected(shown, keep))
 
 
-routes = [Route("/imgs/{id:path}", get_img, methods=["GET"])]
+async def search_imgs(request: Request) -> Response:
+    runtime, principal = await authorize(request, Scope.IMAGES_READ)
+    params = request.query_params
+    single = {name: value for name, value in params.items() if name not in ("fields", "facets")}
+    query = search_query(single, SearchQuery)
+    keep = projection(params.getlist("fields"))
+    facets = _facets(params.getlist("facets"))
+    formula = parse_formula(query.q)
+    neighbours = await runtime.phashes.resolve(runtime.db, principal.account_id, formula)
+    compiled = compile_formula(formula, account_id=principal.account_id, neighbours=neighbours)
+    order = _order(query, formula, compiled)
+    offset = (query.page - 1) * query.limit
+    images = await formula_search.page(runtime.db, compiled, order, limit=query.limit, offset=offset)
+    shown = await imgs_views(runtime.db, images, public_base(request, runtime.settings))
+    body = {
+        "results": [projected(image, keep) for image in shown],
+        "count": await formula_search.count(runtime.db, compiled) if query.count else None,
+        "facets": {
+            name: await formula_search.facet(runtime.db, compiled, name, query.facet_limit) for name in facets
+        },
+    }
+    return get_response(request, body)
+
+
+def _order(query: SearchQuery, formula: Formula | None, compiled: CompiledFormula) -> Sql | None:
+    if query.sort_by in ("similarity", "sim"):
+        if not has_similarity_filter(formula):
+            raise _unprocessable(
+                "sort_by", "sort_by=similarity needs a text or image similarity filter in q."
+            )
+        return compiled.order_by(descending=query.order == "desc")
+    if query.sort_by is None:
+        if query.order is not None:
+            raise _unprocessable("order", "order goes with sort_by.")
+        return None
+    if query.sort_by not in formula_search.SORTABLE:
+        raise _unprocessable("sort_by", f"Images cannot be sorted by {query.sort_by!r}.")
+    return formula_search.sort_by(query.sort_by, query.order or "asc")
+
+
+def _facets(names: list[str]) -> list[str]:
+    wanted = list(dict.fromkeys(name.strip() for value in names for name in value.split(",") if name.strip()))
+    unknown = [name for name in wanted if name not in formula_search.FACETS]
+    if unknown:
+        raise _unprocessable("facets", f"Unknown facets: {', '.join(unknown)}.")
+    return wanted
+
+
+def _unprocessable(field: str, message: str) -> Unprocessable:
+    return Unprocessable(
+        message,
+        field=field,
+        items=[{"index": None, "id": None, "field": field, "code": "invalid", "message": message}],
+    )
+
+
+routes = [
+    Route("/imgs", search_imgs, methods=["GET"]),
+    Route("/imgs/{id:path}", get_img, methods=["GET"]),
+]

@@ -1,0 +1,127 @@
+"""`GET /imgs` as SQL: the page, the count and the facets of the images a compiled formula matches.
+
+The WHERE clause comes from app/search/formula_sql.py with its bound parameters; every other
+piece of SQL here is assembled from the fixed names below, never from input.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from app.search.formula_sql import CompiledFormula, Sql
+from app.storage.database import Database
+from app.storage.images_store import ImageRow, image_from_row
+
+# Sortable fields of the search dialect → their SQL.
+SORTABLE: dict[str, str] = {
+    "image_id": "i.external_id",
+    "public_uuid": "i.public_uuid",
+    "src": "i.src",
+    "url_img_watermark": "i.url_img_watermark",
+    "url_img_thumbnail": "i.url_img_thumbnail",
+    "title": "i.title",
+    "headline": "i.headline",
+    "caption": "i.description",
+    "alt_text": "i.alt_text",
+    "ai_generated": "i.ai_generated",
+    "model_release": "i.model_release",
+    "property_release": "i.property_release",
+    "nsfw": "i.nsfw",
+    "status": "i.status",
+    "date": "substr(i.creation_date, 1, 10)",
+    "location": "i.location",
+    "city": "i.city",
+    "country": "i.country",
+    "event": "i.event",
+    "author": "i.creator",
+    "provider": "i.provider",
+    "shot": "i.shot",
+    "scene": "i.scene",
+    "technique": "i.technique",
+    "medium": "i.medium",
+    "width": "i.width",
+    "height": "i.height",
+    "n_faces": "i.n_faces",
+    "aspect_ratio": "(CAST(i.width AS REAL) / i.height)",
+}
+
+_FLAGS = ("ai_generated", "model_release", "property_release", "nsfw")
+_STRINGS = {
+    "status": "i.status",
+    "location": "i.location",
+    "city": "i.city",
+    "country": "i.country",
+    "event": "i.event",
+    "author": "i.creator",
+    "provider": "i.provider",
+    "shot": "i.shot",
+    "scene": "i.scene",
+    "medium": "i.medium",
+    "technique": "i.technique",
+}
+_LISTS = ("categories", "collections")
+_ORIENTATION = (
+    "CASE WHEN i.width > i.height THEN 'landscape' WHEN i.width < i.height THEN 'portrait' ELSE 'square' END"
+)
+FACETS = frozenset({*_FLAGS, *_STRINGS, *_LISTS, "orientation", "keywords"})
+
+# Ties in any sort: newest first, then by public uuid (imgs.md).
+_TIES = "i.created_at DESC, i.public_uuid"
+
+
+async def page(
+    db: Database, formula: CompiledFormula, order: Sql | None, *, limit: int, offset: int
+) -> list[ImageRow]:
+    """`order` is the sort (without the ties); None: newest first."""
+    order_text = f"{order.text}, {_TIES}" if order is not None else _TIES
+    order_params = order.params if order is not None else ()
+    sql = f"SELECT i.* FROM images AS i WHERE {formula.where} ORDER BY {order_text} LIMIT ? OFFSET ?"
+    rows = await db.fetch_all(sql, (*formula.params, *order_params, limit, offset))
+    return [image_from_row(row) for row in rows]
+
+
+def sort_by(field: str, direction: Literal["asc", "desc"]) -> Sql:
+    """A field of SORTABLE (the caller checked it), missing values last either way."""
+    return Sql(f"{SORTABLE[field]} {direction.upper()} NULLS LAST")
+
+
+async def count(db: Database, formula: CompiledFormula) -> int:
+    row = await db.fetch_one(f"SELECT count(*) AS n FROM images AS i WHERE {formula.where}", formula.params)
+    return 0 if row is None else int(row["n"])
+
+
+async def facet(db: Database, formula: CompiledFormula, name: str, limit: int) -> dict[str, int]:
+    """`{value: count}` over the whole match, largest first, at most `limit` values."""
+    where, params = formula.where, formula.params
+    if name in _FLAGS:
+        sql = (
+            f"SELECT CASE WHEN i.{name} THEN 'true' ELSE 'false' END AS value, count(*) AS n "
+            f"FROM images AS i WHERE {where} AND i.{name} IS NOT NULL GROUP BY value"
+        )
+    elif name == "orientation":
+        sql = (
+            f"SELECT {_ORIENTATION} AS value, count(*) AS n FROM images AS i "
+            f"WHERE {where} AND i.width IS NOT NULL AND i.height IS NOT NULL GROUP BY value"
+        )
+    elif name in _STRINGS:
+        column = _STRINGS[name]
+        sql = (
+            f"SELECT {column} AS value, count(*) AS n FROM images AS i "
+            f"WHERE {where} AND {column} IS NOT NULL AND {column} != '' GROUP BY value"
+        )
+    elif name in _LISTS:
+        sql = (
+            f"SELECT j.value AS value, count(DISTINCT i.image_id) AS n "
+            f"FROM images AS i, json_each(i.{name}) AS j WHERE {where} GROUP BY j.value"
+        )
+    elif name == "keywords":
+        sql = (
+            "SELECT min(CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END) "
+            "AS value, count(DISTINCT i.image_id) AS n "
+            f"FROM images AS i JOIN image_keywords AS k ON k.image_id = i.image_id WHERE {where} "
+            "GROUP BY k.namespace, k.value_folded"
+        )
+    else:
+        raise ValueError(f"unknown facet {name!r}")  # the name becomes SQL text: checked first
+    rows = await db.fetch_all(f"{sql} ORDER BY n DESC, value LIMIT ?", (*params, limit))
+    return {str(row["value"]): int(row["n"]) for row in rows}
