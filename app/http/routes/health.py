@@ -8,11 +8,12 @@ from starlette.routing import Route
 
 from app.http.context import darkroom
 from app.http.responses import JSONResponse
+from app.schemas.health import HealthOut
 
 
 async def healthz(request: Request) -> Response:
     await darkroom(request).db.fetch_one("SELECT 1")
-    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    return JSONResponse(HealthOut(status="ok"), headers={"Cache-Control": "no-store"})
 
 
 routes = [Route("/healthz", healthz, methods=["GET"])]
