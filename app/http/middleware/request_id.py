@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 
@@ -11,9 +12,20 @@ _VALID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _HEADER = b"x-request-id"
 
 
+# Ids made ahead: drawing 8 random bytes per request showed in the poll benchmark.
+_ready: list[str] = []
+# A forked child must not hand out its parent's ids again.
+os.register_at_fork(after_in_child=_ready.clear)
+
+
 def _new_id() -> str:
-    # An id only has to be unique, not secret: no system call for it on every request.
-    return random.randbytes(8).hex()
+    """16 hex digits; an id only has to be unique, not secret."""
+    try:
+        return _ready.pop()
+    except IndexError:
+        digits = random.randbytes(8 * 256).hex()
+        _ready.extend(digits[start : start + 16] for start in range(16, len(digits), 16))
+        return digits[:16]
 
 
 def request_id_of(scope: Scope) -> str:
