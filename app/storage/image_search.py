@@ -64,7 +64,19 @@ def _where(account_id: int, filters: ImageFilters) -> tuple[_Where, bool]:
             )
         else:
             where.add("0")  # nothing searchable in the query: it matches nothing
-    if filters.keyword is not None:
+    if filters.keyword is not None and ranked:
+        # The full-text matches drive the query, and there may be tens of thousands of them. The
+        # keyword's images, read once from their index into a list, rule most of them out before
+        # the image row is read or BM25 computed (a correlated EXISTS, run for every match after
+        # its row, was 2-3 times slower on 100 000 images). The `+` keeps SQLite from handing the
+        # list to FTS5, which would look each id up in the full-text index: 50 times slower.
+        where.add(
+            "+images_fts.rowid IN (SELECT k.image_id FROM image_keywords AS k"
+            " WHERE k.namespace = ? AND k.value_folded = ?)",
+            filters.keyword.namespace or "",
+            filters.keyword.folded,
+        )
+    elif filters.keyword is not None:
         where.add(
             "EXISTS (SELECT 1 FROM image_keywords AS k WHERE k.image_id = i.image_id"
             " AND k.namespace = ? AND k.value_folded = ?)",
@@ -114,9 +126,10 @@ def _where(account_id: int, filters: ImageFilters) -> tuple[_Where, bool]:
     return where, ranked
 
 
-async def search(
-    db: Database, account_id: int, filters: ImageFilters, *, limit: int, offset: int
-) -> list[ImageRow]:
+def statement(
+    account_id: int, filters: ImageFilters, *, limit: int, offset: int
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of a page of the list and its parameters (benchmarks run it on their own too)."""
     where, ranked = _where(account_id, filters)
     joined = " JOIN images_fts ON images_fts.rowid = i.image_id" if ranked else ""
     order = f"{_BM25}, " if ranked else ""
@@ -124,5 +137,11 @@ async def search(
         f"SELECT i.* FROM images AS i{joined} WHERE {' AND '.join(where.clauses)} "
         f"ORDER BY {order}i.created_at DESC, i.image_id DESC LIMIT ? OFFSET ?"
     )
-    rows = await db.fetch_all(sql, (*where.params, limit, offset))
+    return sql, (*where.params, limit, offset)
+
+
+async def search(
+    db: Database, account_id: int, filters: ImageFilters, *, limit: int, offset: int
+) -> list[ImageRow]:
+    rows = await db.fetch_all(*statement(account_id, filters, limit=limit, offset=offset))
     return [images_store.image_from_row(row) for row in rows]

@@ -108,7 +108,8 @@ WRITABLE_COLUMNS = frozenset(ImageRow.__struct_fields__) - {
 
 
 def image_from_row(row: sqlite3.Row) -> ImageRow:
-    values = dict(row)
+    # Not dict(row): that looks every column up by name, a scan of the names each time.
+    values = dict(zip(row.keys(), row, strict=True))
     for column in _JSON_COLUMNS:
         values[column] = msgspec.json.decode(values[column])
     for column in _FLAG_COLUMNS:
