@@ -10,11 +10,17 @@ ApiError
 ├── OperationFinished       409 operation_finished
 ├── PayloadTooLarge         413 payload_too_large
 ├── RateLimited             429 rate_limited (with Retry-After)
+├── InsufficientStorage     507 insufficient_storage (the disk or quota is full)
+├── Unavailable             503 unavailable (with Retry-After: storage read-only or locked)
 └── InternalError           500 internal
+
+`resource_fault` says which of the last three a low-level storage exception is.
 """
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Any, ClassVar
 
 
@@ -115,8 +121,60 @@ class RateLimited(ApiError):
     default_message = "Too many queued operations; retry later."
 
 
+class InsufficientStorage(ApiError):
+    status = 507
+    code = "insufficient_storage"
+    default_message = "The server has no storage space left; nothing was changed. Retry once space is freed."
+
+
+class Unavailable(ApiError):
+    status = 503
+    code = "unavailable"
+    default_message = "Storage is read-only or busy for now; nothing was changed. Retry later."
+    retry_after: ClassVar[int] = 5  # seconds
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("Retry-After", str(self.retry_after))
+
+
 class InternalError(ApiError):
     pass
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_UNAVAILABLE_ERRNOS = frozenset({errno.EROFS, errno.EACCES})
+_FULL_SQLITE = frozenset({sqlite3.SQLITE_FULL})
+_UNAVAILABLE_SQLITE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY})
+
+
+def resource_fault(error: BaseException) -> ApiError | None:
+    """The error to answer when `error` (or what caused it) is storage that is full, read-only
+    or locked rather than a bug; None otherwise. SQLite's busy and locked states, once its
+    timeout has passed, are such faults too: the write can simply be tried again."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            # The primary code is the low byte; extended codes (SQLITE_READONLY_DBMOVED...) add to it.
+            primary = (getattr(current, "sqlite_errorcode", None) or 0) & 0xFF
+            if primary in _FULL_SQLITE:
+                return InsufficientStorage()
+            if primary in _UNAVAILABLE_SQLITE:
+                return Unavailable()
+        elif isinstance(current, OSError):
+            if current.errno in _FULL_ERRNOS:
+                return InsufficientStorage()
+            if current.errno in _UNAVAILABLE_ERRNOS:
+                return Unavailable()
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(cause for cause in (current.__cause__, current.__context__) if cause is not None)
+    return None
 
 
 class Unprocessable(ApiError):

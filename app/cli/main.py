@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import serve, tokens
+from app.cli import backup, serve, tokens
 from app.config import ConfigError
 
 EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE = 0, 1, 2
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(commands)
     tokens.add_parser(commands)
+    backup.add_parser(commands)
     return parser
 
 

@@ -1,6 +1,7 @@
 """The error envelope, and the one place every error becomes a response.
 
-`ErrorMiddleware` catches what endpoints raise: an `ApiError` is rendered as itself, anything
+`ErrorMiddleware` catches what endpoints raise: an `ApiError` is rendered as itself; a full,
+read-only or locked storage becomes `507 insufficient_storage` or `503 unavailable`; anything
 else is logged with the request id and answered `500 internal` without a traceback. Starlette's
 own 404 and 405 come through `http_exception_handler`.
 """
@@ -21,6 +22,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
+    resource_fault,
 )
 from app.http.middleware.request_id import request_id_of
 from app.http.responses import JSONResponse
@@ -83,8 +85,13 @@ class ErrorMiddleware:
             if started:
                 raise
             await error_response(error, request_id_of(scope))(scope, receive, send)
-        except Exception:
-            logger.exception("unhandled error in request %s", request_id_of(scope))
+        except Exception as error:
+            fault = resource_fault(error)
+            if fault is None:
+                logger.exception("unhandled error in request %s", request_id_of(scope))
+                fault = InternalError()
+            else:
+                logger.warning("request %s: %s (%s)", request_id_of(scope), fault.code, error)
             if started:
                 return
-            await error_response(InternalError(), request_id_of(scope))(scope, receive, send)
+            await error_response(fault, request_id_of(scope))(scope, receive, send)

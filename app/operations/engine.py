@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from app.errors import resource_fault
 from app.operations.context import OperationCanceled, OperationFailed, RunContext
 from app.operations.registry import get_type
 from app.operations.services import Services
@@ -28,6 +29,7 @@ from app.timestamps import now_text
 logger = logging.getLogger("darkroom.engine")
 
 POLL_INTERVAL = 1.0  # seconds: a safety net; new operations wake the dispatcher at once
+FINISH_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # seconds, while storage is full or locked
 CANCELED_BEFORE_START = {"message": "Canceled before it started.", "rolled_back": True}
 
 
@@ -185,18 +187,36 @@ class Engine:
             # Shutdown past its grace: the operation goes back to the queue, to run again.
             await asyncio.shield(self._requeue(record.op_id))
             raise
-        except Exception:
-            logger.exception("operation %s (%s) failed unexpectedly", record.uuid, record.type)
+        except Exception as failure:
             status = OperationStatus.FAILED
-            error = {"code": "internal", "message": "Internal error.", "items": []}
+            fault = resource_fault(failure)
+            if fault is None:
+                logger.exception("operation %s (%s) failed unexpectedly", record.uuid, record.type)
+                error = {"code": "internal", "message": "Internal error.", "items": []}
+            else:
+                logger.warning("operation %s (%s): %s (%s)", record.uuid, record.type, fault.code, failure)
+                error = {"code": fault.code, "message": fault.message, "items": []}
+                # A COMMIT that failed for lack of space leaves `finished` set with nothing
+                # committed. Finishing again is harmless if it did commit: only `running` ends.
+                context.finished = None
         if context.finished is None:
             await asyncio.shield(self._finish(context, status, error))
 
     async def _finish(
         self, context: RunContext, status: OperationStatus, error: dict[str, Any] | None
     ) -> None:
-        async with self._db.write() as tx:
-            change = await context.finish_in(tx, status, error)
+        # The disk may still be full or the database locked: the final status is written once
+        # storage comes back, without a restart (past the last delay, start-up's recovery does it).
+        for delay in (*FINISH_RETRY_DELAYS, None):
+            try:
+                async with self._db.write() as tx:
+                    change = await context.finish_in(tx, status, error)
+                break
+            except Exception as failure:
+                if delay is None or resource_fault(failure) is None:
+                    raise
+                logger.warning("finishing operation %s waits for storage: %s", context.record.uuid, failure)
+                await asyncio.sleep(delay)
         if change is not None:
             self._watch.record(change)
 
