@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 
 from app.accounts.tokens import create_token
 from app.config import Settings, load_settings
@@ -22,6 +23,12 @@ from app.storage.images_store import ImageRow, Keyword
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# Property tests run beside the rest of the suite on 2 cores: slow input generation is the
+# machine's load, not a fault of the strategies, and timings vary too much for deadlines.
+settings.register_profile("darkroom", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("darkroom")
 
 
 class Harness:

@@ -13,6 +13,8 @@ from app.processor.phash import phash
 from tests.conftest import Harness
 from tests.processor.conftest import CORPUS
 
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the image corpus is missing")
+
 EVERYONE = {"1", "2", "3", "4", "5", "flower", "flower-small", "hopper"}
 
 DATASET: list[dict[str, Any]] = [

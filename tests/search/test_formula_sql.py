@@ -361,7 +361,11 @@ async def test_the_phash_index_follows_writes(tmp_path: Path) -> None:
         await db.close()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(formulas(max_leaves=5))
 def test_every_formula_compiles_to_sql_that_runs(library: Library, formula: Formula) -> None:
     neighbours = {external_id: Neighbours(P, {1: 0, 2: 7}) for external_id in similarity_references(formula)}

@@ -189,14 +189,19 @@ async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
 
 
 def _keep(source: BinaryIO, directory: Path) -> Path:
-    """Copy the uploaded file where its operation will find it, durably, under a fresh name."""
+    """Copy the uploaded file where its operation will find it, durably, under a fresh name;
+    a copy that fails (a full disk) leaves nothing behind."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{int(time.time())}-{secrets.token_hex(8)}"
     source.seek(0)
-    with path.open("xb") as target:
-        shutil.copyfileobj(source, target, 1024 * 1024)
-        target.flush()
-        os.fsync(target.fileno())
+    try:
+        with path.open("xb") as target:
+            shutil.copyfileobj(source, target, 1024 * 1024)
+            target.flush()
+            os.fsync(target.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return path
 
 
