@@ -120,20 +120,24 @@ class RunContext:
         if self.finished is not None:
             raise RuntimeError("an operation commits once")
         self._committing = True
+        change = None
         try:
             async with self.db.write() as tx:
                 yield tx
-                self.finished = await self.finish_in(tx, OperationStatus.SUCCEEDED, None)
+                change = await self.finish_in(tx, OperationStatus.SUCCEEDED, None)
         except asyncio.CancelledError:
             # Cancelled (timeout, shutdown) once the body was done: the COMMIT is shielded and
             # goes through, so the watch must hear of it, or polls would see `running` forever.
-            if self.finished is not None:
-                self._on_change(self.finished)
+            if change is not None:
+                self.finished = change
+                self._on_change(change)
             raise
         finally:
             self._committing = False
-        if self.finished is not None:
-            self._on_change(self.finished)
+        # Only now, once COMMIT went through: a COMMIT that failed (a full disk) finished nothing.
+        self.finished = change
+        if change is not None:
+            self._on_change(change)
 
     async def finish_in(
         self, tx: Transaction, status: OperationStatus, error: dict[str, Any] | None

@@ -196,9 +196,6 @@ class Engine:
             else:
                 logger.warning("operation %s (%s): %s (%s)", record.uuid, record.type, fault.code, failure)
                 error = {"code": fault.code, "message": fault.message, "items": []}
-                # A COMMIT that failed for lack of space leaves `finished` set with nothing
-                # committed. Finishing again is harmless if it did commit: only `running` ends.
-                context.finished = None
         if context.finished is None:
             await asyncio.shield(self._finish(context, status, error))
 
