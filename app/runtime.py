@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import logging
 import os
+import ssl
 from typing import Any
+
+import httpx
 
 from app.accounts.authentication import Authenticator
 from app.accounts.bootstrap import bootstrap_tokens, load_secret
 from app.archives import retention as archive_retention
 from app.archives.files import ArchiveFiles
 from app.config import Settings
+from app.faults import Faults
 from app.operations import retention
 from app.operations import types as _operation_types  # noqa: F401  (registers them)
 from app.operations.engine import Engine
@@ -31,6 +36,13 @@ from app.storage.migrations import migrate
 logger = logging.getLogger("darkroom")
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The CA bundle, loaded once per process: it takes a tenth of a second (most of a second on
+    a busy machine), and a test suite may start many servers (app/testing.py)."""
+    return httpx.create_ssl_context()
+
+
 class DataDirectoryBusy(Exception):
     """Another server already runs on this data directory."""
 
@@ -41,6 +53,8 @@ class Darkroom:
         self.db = Database(settings.database_path, on_connect=register_functions)
         self.phashes = PhashIndex()
         self.watch = OperationWatch()
+        # Off unless a client's test suite turns them on (app/testing.py).
+        self.faults = Faults()
         self.media = MediaFiles(self.db, settings.media_root)
         self.archives = ArchiveFiles(settings.archives_dir)
         self.pool = ProcessorPool(
@@ -52,6 +66,7 @@ class Darkroom:
             fetcher=Fetcher(
                 allow_private=settings.address_policy,
                 limits=FetchLimits(total_timeout=settings.fetch_timeout, max_bytes=settings.max_source_bytes),
+                verify=_tls_context(),
             ),
             media=self.media,
         )
@@ -62,6 +77,7 @@ class Darkroom:
             operation_timeout=settings.operation_timeout,
             shutdown_grace=settings.shutdown_grace,
             services=self.services,
+            faults=self.faults,
         )
         self.intake = Intake(
             self.db,

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from app.config import Settings
+from app.faults import DropResponseMiddleware
 from app.http.errors import ErrorMiddleware, http_exception_handler
 from app.http.middleware.access_log import AccessLogMiddleware
 from app.http.middleware.request_id import RequestIdMiddleware
@@ -71,6 +72,8 @@ def create_app(settings: Settings) -> Starlette:
             *docs.routes,
         ],
         middleware=[
+            # Outermost, so that a dropped response is cut after everything else has run.
+            Middleware(DropResponseMiddleware, faults=runtime.faults),
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware),
             Middleware(ErrorMiddleware),

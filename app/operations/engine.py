@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import resource_fault
+from app.faults import Faults
 from app.operations.context import OperationCanceled, OperationFailed, RunContext
 from app.operations.registry import get_type
 from app.operations.services import Services
@@ -49,9 +50,11 @@ class Engine:
         operation_timeout: float,
         shutdown_grace: float,
         services: Services,
+        faults: Faults | None = None,
     ) -> None:
         self._db = db
         self._services = services
+        self._faults = faults or Faults()
         self._watch = watch
         self._slots = asyncio.Semaphore(workers)
         self._operation_timeout = operation_timeout
@@ -167,6 +170,7 @@ class Engine:
             context.check_canceled()
             operation_type = get_type(record.type)
             async with asyncio.timeout(self._operation_timeout) as deadline:
+                await self._faults.before_operation()  # off unless a test suite turned faults on
                 await operation_type.run(context)
         except OperationFailed as failure:
             status, error = OperationStatus.FAILED, failure.as_error()

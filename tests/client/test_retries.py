@@ -1,0 +1,130 @@
+"""Retries: a dropped write is sent again with its key and done once; 429 waits as it is told;
+the backoff itself, as a pure function."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import httpx
+import pytest
+
+from app.client import AsyncDarkroom, Retries, TransportError
+from app.client.transport import EventHook
+from app.testing import DarkroomServer
+from tests.client.conftest import QUICK_RETRIES, Sent
+
+
+def seed_dropping(first: int) -> int:
+    """A seed whose dice drop the first `first` write responses and let the next one through."""
+    for seed in range(1000):
+        dice = random.Random(seed)
+        rolls = [dice.random() < 0.5 for _ in range(first + 1)]
+        if rolls == [True] * first + [False]:
+            return seed
+    raise AssertionError("no such seed")
+
+
+async def test_a_write_dropped_after_acceptance_is_retried_with_its_key_and_done_once(
+    server: DarkroomServer, client: AsyncDarkroom, sent: Sent
+) -> None:
+    before = await client.operations.list(type="set_create", limit=200)
+    server.faults(drop_rate=0.5, seed=seed_dropping(2))
+    operation = await client.sets.create("Dropped twice")
+    server.faults()
+    posts = sent.to("POST", "/v1/sets")
+    assert len(posts) == 3
+    assert len({post.headers["Idempotency-Key"] for post in posts}) == 1
+    assert sent.responses[-1].headers["Idempotent-Replayed"] == "true"
+    await operation.wait(10)
+    assert operation.succeeded
+    after = await client.operations.list(type="set_create", limit=200)
+    assert [op.uuid for op in after][: len(after) - len(before)] == [operation.uuid]
+    named = [s for s in await client.sets.list(limit=200) if s.name == "Dropped twice"]
+    assert [s.public_uuid for s in named] == [operation.result["set_public_uuid"]]
+
+
+async def test_each_logical_write_has_its_own_key(client: AsyncDarkroom, sent: Sent) -> None:
+    await client.sets.create("One")
+    await client.sets.create("Two")
+    keys = [post.headers["Idempotency-Key"] for post in sent.to("POST", "/v1/sets")]
+    assert len(keys) == 2 and keys[0] != keys[1]
+
+
+async def test_a_write_dropped_on_every_try_is_a_transport_error(
+    server: DarkroomServer, client: AsyncDarkroom, sent: Sent
+) -> None:
+    server.faults(drop_rate=1.0)
+    with pytest.raises(TransportError) as raised:
+        await client.sets.create("Never answered")
+    assert len(sent.to("POST", "/v1/sets")) == QUICK_RETRIES.attempts
+    assert "peer closed connection" in str(raised.value.__cause__)
+    server.faults()
+    # The work was done, once: the caller can tell by listing.
+    named = [s for s in await client.sets.list(limit=200) if s.name == "Never answered"]
+    assert len(named) == 1
+
+
+async def test_429_waits_for_retry_after_then_goes_through_with_the_same_key() -> None:
+    """One worker busy with a slow operation, one queued: the next write is over the queue's
+    bound, answered `429` with `Retry-After: 5`, and accepted when it comes back."""
+    sent = Sent()
+    with DarkroomServer(workers=1, max_queued=1) as server:
+
+        async def full_speed_once_limited(response: httpx.Response) -> None:
+            if response.status_code == 429:
+                server.faults()
+
+        server.faults(delay_ms=1000)
+        hooks: dict[str, list[EventHook]] = {
+            "request": [sent.request],
+            "response": [sent.response, full_speed_once_limited],
+        }
+        async with AsyncDarkroom(server.url, server.token, event_hooks=hooks) as client:
+            running = await client.sets.create("Running")
+            queued = await client.sets.create("Queued")
+            assert (running.status, queued.status) == ("running", "queued")
+            began = time.monotonic()
+            third = await client.sets.create("Third")
+            waited = time.monotonic() - began
+            await third.wait(10)
+    posts = sent.to("POST", "/v1/sets")[2:]
+    statuses = [r.status_code for r in sent.responses if r.request.url.path == "/v1/sets"][2:]
+    assert statuses == [429, 202]
+    assert sent.responses[2].headers["Retry-After"] == "5"
+    assert posts[0].headers["Idempotency-Key"] == posts[1].headers["Idempotency-Key"]
+    assert waited >= 5.0
+    assert third.succeeded
+
+
+@pytest.mark.parametrize(
+    ("retry", "asked", "low", "high"),
+    [
+        pytest.param(1, None, 0.1, 0.2, id="first-retry-half-to-full-backoff"),
+        pytest.param(3, None, 0.4, 0.8, id="doubled-each-time"),
+        pytest.param(4, 5.0, 5.0, 5.0, id="retry-after-wins-when-longer"),
+        pytest.param(4, 0.1, 0.8, 1.6, id="backoff-wins-when-longer"),
+    ],
+)
+def test_delay(retry: int, asked: float | None, low: float, high: float) -> None:
+    retries = Retries(attempts=10, backoff=0.2, max_backoff=10.0)
+    for seed in range(20):
+        delay = retries.delay(retry, asked, random.Random(seed))
+        assert delay is not None and low <= delay <= high
+
+
+@pytest.mark.parametrize(
+    ("retries", "retry", "asked"),
+    [
+        pytest.param(Retries(attempts=3), 3, None, id="attempts-spent"),
+        pytest.param(Retries(attempts=1), 1, None, id="no-retries"),
+        pytest.param(Retries(max_retry_after=60), 1, 61.0, id="retry-after-too-long"),
+    ],
+)
+def test_gives_up(retries: Retries, retry: int, asked: float | None) -> None:
+    assert retries.delay(retry, asked, random.Random(0)) is None
+
+
+def test_backoff_is_capped() -> None:
+    retries = Retries(attempts=100, backoff=1.0, max_backoff=3.0)
+    assert all((retries.delay(50, None, random.Random(seed)) or 0) <= 3.0 for seed in range(20))
