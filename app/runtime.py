@@ -18,6 +18,7 @@ from app.archives import retention as archive_retention
 from app.archives.files import ArchiveFiles
 from app.config import Settings
 from app.faults import Faults
+from app.metrics import Metrics
 from app.operations import retention
 from app.operations import types as _operation_types  # noqa: F401  (registers them)
 from app.operations.engine import Engine
@@ -52,13 +53,17 @@ class Darkroom:
         self.settings = settings
         self.db = Database(settings.database_path, on_connect=register_functions)
         self.phashes = PhashIndex()
+        self.metrics = Metrics()
         self.watch = OperationWatch()
         # Off unless a client's test suite turns them on (app/testing.py).
         self.faults = Faults()
         self.media = MediaFiles(self.db, settings.media_root)
         self.archives = ArchiveFiles(settings.archives_dir)
         self.pool = ProcessorPool(
-            workers=settings.workers, timeout=settings.process_timeout, max_pixels=settings.max_pixels
+            workers=settings.workers,
+            timeout=settings.process_timeout,
+            max_pixels=settings.max_pixels,
+            metrics=self.metrics,
         )
         self.services = Services(
             settings=settings,
@@ -78,6 +83,7 @@ class Darkroom:
             shutdown_grace=settings.shutdown_grace,
             services=self.services,
             faults=self.faults,
+            metrics=self.metrics,
         )
         self.intake = Intake(
             self.db,

@@ -13,6 +13,7 @@ from app.config import Settings
 from app.faults import DropResponseMiddleware
 from app.http.errors import ErrorMiddleware, http_exception_handler
 from app.http.middleware.access_log import AccessLogMiddleware
+from app.http.middleware.metrics import MetricsMiddleware
 from app.http.middleware.request_id import RequestIdMiddleware
 from app.http.routes import (
     docs,
@@ -20,6 +21,7 @@ from app.http.routes import (
     imgs_reads,
     imgs_writes,
     media,
+    metrics,
     ops,
     v1_account,
     v1_archives,
@@ -70,11 +72,13 @@ def create_app(settings: Settings) -> Starlette:
             *imgs_reads.routes,
             *imgs_writes.routes,
             *docs.routes,
+            *metrics.routes,
         ],
         middleware=[
             # Outermost, so that a dropped response is cut after everything else has run.
             Middleware(DropResponseMiddleware, faults=runtime.faults),
             Middleware(RequestIdMiddleware),
+            Middleware(MetricsMiddleware, metrics=runtime.metrics),
             Middleware(AccessLogMiddleware),
             Middleware(ErrorMiddleware),
         ],

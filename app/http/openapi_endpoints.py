@@ -217,6 +217,13 @@ READS_AND_OTHERS: dict[Key, Endpoint] = {
         "A reference page rendered from /openapi.json", None, auth=False, media_type="text/html"
     ),
     ("GET", "/v1/me"): Endpoint("The caller's account, token and scopes", MeOut, conditional=True),
+    ("GET", "/metrics"): Endpoint(
+        "The server's Prometheus metrics, in the text format (version 0.0.4)",
+        None,
+        media_type="text/plain",
+        description="Requests by route template and status with latency histograms, the queue, "
+        "operations by type and final status, and the processor's time per file. Any valid token.",
+    ),
     ("GET", "/v1/images"): _v1_read(
         "Images, newest first; filters stack", list[ImageOut], ImageListQuery, paging=True
     ),

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.errors import resource_fault
 from app.faults import Faults
+from app.metrics import Metrics
 from app.operations.context import OperationCanceled, OperationFailed, RunContext
 from app.operations.registry import get_type
 from app.operations.services import Services
@@ -51,10 +52,12 @@ class Engine:
         shutdown_grace: float,
         services: Services,
         faults: Faults | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._services = services
         self._faults = faults or Faults()
+        self._metrics = metrics or Metrics()
         self._watch = watch
         self._slots = asyncio.Semaphore(workers)
         self._operation_timeout = operation_timeout
@@ -202,6 +205,7 @@ class Engine:
                 error = {"code": fault.code, "message": fault.message, "items": []}
         if context.finished is None:
             await asyncio.shield(self._finish(context, status, error))
+        self._metrics.operation_finished(record.type, context.finished.status if context.finished else status)
 
     async def _finish(
         self, context: RunContext, status: OperationStatus, error: dict[str, Any] | None

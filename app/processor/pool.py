@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from app.metrics import Metrics
 from app.processor.decode import DEFAULT_MAX_PIXELS, configure_decoder
 from app.processor.errors import ItemFailure
 from app.processor.pipeline import ProcessedImage, process_file
@@ -84,6 +86,7 @@ class ProcessorPool:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         memory_limit: int | None = None,
         recycle_after: int = 200,
+        metrics: Metrics | None = None,
     ) -> None:
         if workers < 1 or timeout <= 0 or recycle_after < 1:
             raise ValueError("a pool needs at least one worker, a positive timeout and recycle_after")
@@ -91,6 +94,7 @@ class ProcessorPool:
         self.max_pixels = max_pixels
         self.memory_limit = memory_limit
         self.recycle_after = recycle_after
+        self._metrics = metrics or Metrics()
         self._context = _context()
         self._slots = [self._new_slot() for _ in range(workers)]
         self._idle: asyncio.Queue[_Slot] = asyncio.Queue()
@@ -122,8 +126,26 @@ class ProcessorPool:
         )
 
     async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """`function(*args, **kwargs)` in a worker (it must be importable by name)."""
+        """`function(*args, **kwargs)` in a worker (it must be importable by name), timed."""
         slot = await self._idle.get()
+        # Timed from here: the file's time in the pool, not its wait for a free worker.
+        started = time.perf_counter()
+        outcome = "abandoned"  # cancelled: the operation's timeout, or a shutdown
+        try:
+            result = await self._run_on(slot, function, *args, **kwargs)
+        except ItemFailure as failure:
+            outcome = failure.code
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        else:
+            outcome = "ok"
+            return result
+        finally:
+            self._metrics.file_processed(outcome, time.perf_counter() - started)
+
+    async def _run_on(self, slot: _Slot, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         healthy = False
         waiting: asyncio.Future[T] | None = None
         try:
