@@ -32,6 +32,7 @@ _UNFINISHED = QUERIES["unfinished_operations"]
 _DELETE_FINISHED = QUERIES["delete_finished_operations"]
 _IDEMPOTENCY_KEY = QUERIES["idempotency_key"]
 _CHILDREN_OF = QUERIES["children_of"]
+_QUEUE_DEPTH = QUERIES["queue_depth"]
 _CANCEL_QUEUED_CHILDREN = QUERIES["cancel_queued_children"]
 _FINISH_CHILD = QUERIES["finish_child"]
 _INSERT_KEY = QUERIES["insert_idempotency_key"]
@@ -298,3 +299,9 @@ async def delete_idempotency_key(tx: Transaction, account_id: int, key: str) -> 
 
 async def delete_expired_idempotency_keys(tx: Transaction, cutoff: str) -> int:
     return await tx.execute(_DELETE_EXPIRED_KEYS, (cutoff,))
+
+
+async def queue_depth(db: Database) -> tuple[int, int]:
+    """(queued, running) operations across accounts."""
+    row = await db.fetch_one(_QUEUE_DEPTH)
+    return (0, 0) if row is None else (int(row["queued"]), int(row["running"]))

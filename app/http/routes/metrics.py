@@ -8,20 +8,13 @@ from starlette.routing import Route
 
 from app.http.context import authorize
 from app.metrics import CONTENT_TYPE
-
-# Counted on the partial indexes `operations_queued_by_account` and `operations_running`. A
-# batch's items are no queue of their own: their batch runs them, so they are left out.
-_QUEUE_SQL = """
-SELECT (SELECT count(*) FROM operations WHERE status = 'queued' AND parent_op_id IS NULL) AS queued,
-       (SELECT count(*) FROM operations WHERE status = 'running') AS running
-"""
+from app.storage import operations_store
 
 
 async def metrics(request: Request) -> Response:
     # A token, though operators often scrape unauthenticated: this server may face the internet.
     runtime, _ = await authorize(request, None)
-    row = await runtime.db.fetch_one(_QUEUE_SQL)
-    queued, running = (row["queued"], row["running"]) if row is not None else (0, 0)
+    queued, running = await operations_store.queue_depth(runtime.db)
     body = runtime.metrics.exposition(queued=queued, running=running)
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 

@@ -125,3 +125,9 @@ SET status = ?, result = ?, error = ?, finished_at = ?,
     progress_total = ?, progress_done = ?, progress_failed = ?, revision = revision + 1
 WHERE op_id = ? AND status = 'queued'
 RETURNING op_id, uuid, account_id, revision, status;
+
+-- name: queue_depth
+-- Queued and running operations of every account, for the metrics (on partial indexes; a
+-- batch's items are no queue of their own: their batch runs them).
+SELECT (SELECT count(*) FROM operations WHERE status = 'queued' AND parent_op_id IS NULL) AS queued,
+       (SELECT count(*) FROM operations WHERE status = 'running') AS running;
