@@ -28,11 +28,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix app tests bench
 
 # The poll benchmark loads with wrk (Debian's package) when it can install it, else with its
-# own slower Python client; never part of `make test`.
+# own slower Python client; never part of `make test`. The library benchmark builds its
+# 100 000-image database on its first run (a few minutes) and keeps it in bench/.cache/library/.
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| echo "wrk could not be installed: bench/poll.py falls back to its Python client"
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/library.py
 	$(BIN)/python bench/search.py
 
 clean:
