@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from library import DATABASE_NAME, LibraryShape, Timings, cached_library, connect, cpu_seconds, server
+from library import DATABASE_NAME, LibraryShape, cached_library, connect, cpu_seconds, server
 
 from app.search.sql_functions import SQL_FUNCTIONS
 
@@ -150,6 +150,17 @@ def cached_search_library(images: int) -> tuple[Path, str]:
 
 _ORDER = "ORDER BY i.created_at DESC, i.public_uuid"
 _FTS = "{title description keywords metadata}"
+
+
+@dataclass
+class Timings:
+    """Wall seconds of one formula's requests, or of its hand-written SQL."""
+
+    wall: list[float] = field(default_factory=list)
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.wall)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 @dataclass
