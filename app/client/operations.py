@@ -27,13 +27,12 @@ _READ_MARGIN = 10.0
 class FollowedOperation(Generic[S]):
     """What both dialects' operations share; they differ in their paths and their fields."""
 
-    _type: type[S]
+    _decoder: msgspec.json.Decoder[S]
 
     def __init__(self, transport: Transport, info: S) -> None:
         self._transport = transport
         self._info: S = info
         self._etag: str | None = None
-        self._decoder: msgspec.json.Decoder[S] = msgspec.json.Decoder(self._type)
 
     @property
     def info(self) -> S:
@@ -146,7 +145,7 @@ class OpFields:
 class AsyncOperation(FollowedOperation[OperationInfo], OperationFields):
     """An operation of the library dialect (`/v1/operations/{uuid}`)."""
 
-    _type = OperationInfo
+    _decoder = msgspec.json.Decoder(OperationInfo)
 
     @property
     def _path(self) -> str:
@@ -175,7 +174,7 @@ class AsyncOperation(FollowedOperation[OperationInfo], OperationFields):
 class AsyncOp(FollowedOperation[OpInfo], OpFields):
     """An operation of the search dialect (`/ops/{op_id}`)."""
 
-    _type = OpInfo
+    _decoder = msgspec.json.Decoder(OpInfo)
 
     @property
     def _path(self) -> str:

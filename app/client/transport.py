@@ -41,11 +41,12 @@ class Retries:
     # A longer Retry-After is not waited for: the `RateLimited` or `ServerError` is raised at once.
     max_retry_after: float = 120.0
 
-    def delay(self, retry: int, asked: float | None, dice: random.Random) -> float | None:
-        """Seconds before retry number `retry` (from 1), or None to give up now."""
-        if retry >= self.attempts:
+    def delay(self, attempt: int, asked: float | None, dice: random.Random) -> float | None:
+        """Seconds to wait after try number `attempt` (from 1) went wrong, or None to give up;
+        `asked`: the answer's Retry-After."""
+        if attempt >= self.attempts:
             return None
-        ceiling = min(self.max_backoff, self.backoff * 2 ** (retry - 1))
+        ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         backoff = dice.uniform(ceiling / 2, ceiling)  # jittered: clients that failed together spread out
         if asked is None:
             return backoff
@@ -149,19 +150,19 @@ class Transport:
     async def _send_with_retries(
         self, build: Callable[[], httpx.Request], operation_answers: bool, retries: Retries
     ) -> httpx.Response:
-        retry = 0
+        attempt = 0
         while True:
-            retry += 1
+            attempt += 1
             try:
                 response = await self._http.send(build())
             except _RETRYABLE_ERRORS as error:
-                delay = retries.delay(retry, None, self._dice)
+                delay = retries.delay(attempt, None, self._dice)
                 if delay is None:
                     raise TransportError(f"{error.request.method} {error.request.url}: {error!r}") from error
             else:
                 if not _should_retry(response, operation_answers):
                     return response
-                delay = retries.delay(retry, retry_after(response), self._dice)
+                delay = retries.delay(attempt, retry_after(response), self._dice)
                 if delay is None:
                     return response
                 await response.aclose()

@@ -3,6 +3,7 @@ and clients that note every request they send."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
@@ -35,9 +36,11 @@ class Sent:
 
     requests: list[httpx.Request] = field(default_factory=list)
     responses: list[httpx.Response] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # when each request went, by time.monotonic()
 
     async def request(self, request: httpx.Request) -> None:
         self.requests.append(request)
+        self.times.append(time.monotonic())
 
     async def response(self, response: httpx.Response) -> None:
         self.responses.append(response)

@@ -16,7 +16,7 @@ async def test_wait_sends_one_request_per_change(
 ) -> None:
     """The server's one worker is busy with a slow operation, so the second one is answered
     `queued`; following it takes two requests, each answered when the operation changed."""
-    server.faults(delay_ms=800)
+    server.faults(delay_ms=1200)
     await client.sets.create("Ahead")
     operation = await client.sets.create("Followed")
     assert operation.status == "queued"
@@ -42,7 +42,7 @@ async def test_wait_on_a_finished_operation_sends_nothing(client: AsyncDarkroom,
 
 
 async def test_wait_gives_up_after_its_timeout(server: DarkroomServer, client: AsyncDarkroom) -> None:
-    server.faults(delay_ms=1500)
+    server.faults(delay_ms=2000)
     operation = await client.sets.create("Slow")
     with pytest.raises(WaitTimeout):
         await operation.wait(timeout=1)
