@@ -34,6 +34,8 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| echo "wrk could not be installed: bench/poll.py falls back to its Python client"
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/processor.py
+	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/library.py
 	$(BIN)/python bench/search.py
 
