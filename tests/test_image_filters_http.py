@@ -167,3 +167,20 @@ async def test_set_filter_lists_members(library: Harness) -> None:
         headers={"Authorization": f"Bearer {theirs}"},
     )
     assert response.status_code == 404
+
+
+async def test_sha256_filter_finds_the_images_of_one_original(server: Harness) -> None:
+    digest = "ab" * 32
+    await server.create_image(title="First copy", sha256=digest)
+    await server.create_image(title="Second copy", sha256=digest)
+    await server.create_image(title="Another picture", sha256="cd" * 32)
+    assert sorted(await found(server, sha256=digest.upper())) == ["First copy", "Second copy"]
+    assert await found(server, sha256="ef" * 32) == []
+    theirs = await server.new_token(account="other")
+    response = await server.client.get(
+        "/v1/images", params={"sha256": digest}, headers={"Authorization": f"Bearer {theirs}"}
+    )
+    assert response.json() == []
+    response = await server.client.get("/v1/images", params={"sha256": "not-a-digest"})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "sha256"

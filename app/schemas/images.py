@@ -120,6 +120,7 @@ class ImagePatch(Schema):
 
 ExifProperty = Literal["make", "model", "lens", "iso", "focal_length", "f_number", "exposure_time"]
 Rating = Annotated[int, msgspec.Meta(ge=0, le=5)]
+Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-fA-F]{64}$")]
 
 
 class ImageListQuery(Schema):
@@ -143,6 +144,9 @@ class ImageListQuery(Schema):
     has_geo: bool | None = None
     bbox: str | None = None
     set_public_uuid: str | None = None
+    # Beyond the contract: the images whose original has these bytes (`import` skips a file
+    # the library holds already by asking this).
+    sha256: Sha256 | None = None
 
     def filters(self) -> ImageFilters:
         """Everything but the set, which needs a lookup (see the route)."""
@@ -174,6 +178,7 @@ class ImageListQuery(Schema):
             ),
             has_geo=self.has_geo,
             bbox=_bbox(self.bbox) if self.bbox is not None else None,
+            sha256=self.sha256.lower() if self.sha256 is not None else None,
         )
 
 

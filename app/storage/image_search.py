@@ -35,6 +35,7 @@ class ImageFilters:
     has_geo: bool | None = None
     bbox: tuple[float, float, float, float] | None = None
     set_id: int | None = None
+    sha256: str | None = None
 
 
 @dataclass(slots=True)
@@ -118,6 +119,8 @@ def _where(account_id: int, filters: ImageFilters) -> tuple[_Where, bool]:
             where.add("i.lon BETWEEN ? AND ?", min_lon, max_lon)
         else:  # the box crosses the antimeridian
             where.add("(i.lon >= ? OR i.lon <= ?)", min_lon, max_lon)
+    if filters.sha256 is not None:
+        where.add("i.sha256 = ?", filters.sha256)
     if filters.set_id is not None:
         where.add(
             "EXISTS (SELECT 1 FROM set_images AS s WHERE s.image_id = i.image_id AND s.set_id = ?)",
