@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +13,12 @@ from app.accounts.tokens import create_token
 from app.storage import images_store
 from app.storage.database import Database
 from app.storage.migrations import migrate
+from app.testing_process import ServerProcess
 from app.timestamps import now_text
 
 IMAGES = 30
 WRITES = 300
 ROTATIONS = (0, 90, 180, 270)
-PROJECT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def prepare(data_dir: Path) -> tuple[str, list[str]]:
@@ -49,50 +38,6 @@ async def prepare(data_dir: Path) -> tuple[str, list[str]]:
         return token.token, uuids
     finally:
         await db.close()
-
-
-@dataclass
-class ServerProcess:
-    data_dir: Path
-    log: Path
-    port: int = field(default_factory=free_port)
-    process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)),
-                *("--data-dir", str(self.data_dir), "--workers", "1"),
-                cwd=PROJECT,
-                env={**os.environ, "DARKROOM_SHUTDOWN_GRACE": "2"},
-                stdout=log,
-                stderr=log,
-            )
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            for _ in range(200):
-                if self.process.returncode is not None:
-                    raise RuntimeError(f"the server exited: {self.log.read_text()}")
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise TimeoutError(self.log.read_text())
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no shutdown code runs
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await asyncio.wait_for(self.process.wait(), 10)
 
 
 def write_of(n: int, images: list[str]) -> tuple[str, str, dict[str, Any]]:
@@ -171,7 +116,6 @@ async def test_sigkill_under_load_loses_no_accepted_write(tmp_path: Path) -> Non
             killed_at = await killer
 
         # Restart on the same data directory.
-        server.port = free_port()
         await server.start()
         async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=few) as client:
             # Every accepted operation ends, once, succeeded.
