@@ -7,9 +7,10 @@ import builtins
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio
+import anyio.to_thread
 
 from app.client.models import Archive, DownloadLink, Page, UploadTicket
 from app.client.operations import AsyncOperation
@@ -29,10 +30,15 @@ def _fields(given: dict[str, Any]) -> dict[str, Any]:
 class Uploads(Resource):
     async def upload_file(self, /, path: str | os.PathLike[str], **fields: Any) -> AsyncOperation:
         """A local file through a ticket: `upload`, whose result holds `image_public_uuid`.
-        `fields`: title, description, keywords, creation_date, set_public_uuid, read_metadata."""
+        `fields`: title, description, keywords, creation_date, set_public_uuid, read_metadata.
+        The file is streamed in chunks, never held in memory whole."""
         file = Path(path)
-        content = await anyio.Path(file).read_bytes()
-        return await self.upload_bytes(content, file.name, **fields)
+        ticket = await self.ticket(file.name, **fields)
+        stream = await anyio.to_thread.run_sync(file.open, "rb")
+        try:
+            return await self.send(ticket, stream)
+        finally:
+            stream.close()
 
     async def upload_bytes(self, /, content: bytes, filename: str, **fields: Any) -> AsyncOperation:
         ticket = await self.ticket(filename, **fields)
@@ -45,9 +51,10 @@ class Uploads(Resource):
         )
         return decode(response.content, UploadTicket)
 
-    async def send(self, ticket: UploadTicket, content: bytes) -> AsyncOperation:
+    async def send(self, ticket: UploadTicket, content: bytes | BinaryIO) -> AsyncOperation:
         """Step two: the file to the ticket's URL. The ticket is good for one file, so a retry
-        of this request gets the same operation back."""
+        of this request gets the same operation back (httpx reads an open file from its start
+        again for each try)."""
         filename = ticket.fields.get("filename", "upload")
         response = await self._transport.request(
             "POST",

@@ -8,6 +8,7 @@ request per change, not one per poll interval.
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
 from typing import Any, Generic, Self, TypeVar
 
 import anyio
@@ -58,6 +59,14 @@ class FollowedOperation(Generic[S]):
         """Cancel it if it has not finished (a finished one is `Conflict` on `/ops`)."""
         raise NotImplementedError
 
+    async def follow(self) -> AsyncIterator[S]:
+        """The operation as it stands, then again after each change, until it has finished;
+        one request per change. No time limit: stop iterating to give up."""
+        yield self._info
+        while not self.finished:
+            if await self._poll(MAX_WAIT):
+                yield self._info
+
     async def refresh(self) -> Self:
         """Look once (cheap: `304` when nothing changed)."""
         await self._poll(None)
@@ -81,7 +90,8 @@ class FollowedOperation(Generic[S]):
             raise failure
         return self
 
-    async def _poll(self, wait: int | None) -> None:
+    async def _poll(self, wait: int | None) -> bool:
+        """Whether the operation changed (a `304` means it did not)."""
         headers = {}
         if self._etag is not None:
             headers["If-None-Match"] = self._etag
@@ -94,9 +104,10 @@ class FollowedOperation(Generic[S]):
             read_timeout=None if wait is None else wait + _READ_MARGIN,
         )
         if response.status_code == 304:
-            return
+            return False
         self._info = self._decoder.decode(response.content)
         self._etag = response.headers.get("etag")
+        return True
 
     def _replace(self, content: bytes) -> None:
         self._info = self._decoder.decode(content)

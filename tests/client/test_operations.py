@@ -34,6 +34,19 @@ async def test_wait_sends_one_request_per_change(
     assert operation.succeeded and operation.result["set_public_uuid"]
 
 
+async def test_follow_yields_each_change_until_the_end(
+    server: DarkroomServer, client: AsyncDarkroom, sent: Sent
+) -> None:
+    server.faults(delay_ms=800)
+    await client.sets.create("Ahead")
+    operation = await client.operations.get((await client.sets.create("Watched")).uuid)
+    seen = [info.status async for info in operation.follow()]
+    assert seen == ["queued", "running", "succeeded"]
+    polls = sent.to("GET", f"/v1/operations/{operation.uuid}")
+    assert len(polls) == 3  # the lookup, then one held poll per change
+    assert all(poll.headers["Prefer"] == "wait=60" for poll in polls[1:])
+
+
 async def test_wait_on_a_finished_operation_sends_nothing(client: AsyncDarkroom, sent: Sent) -> None:
     operation = await client.sets.create("Quick")
     assert operation.finished

@@ -3,10 +3,13 @@ the backoff itself, as a pure function."""
 
 from __future__ import annotations
 
+import hashlib
 import random
+from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image as PillowImage
 
 from app.client import AsyncDarkroom, Retries, TransportError
 from app.client.transport import EventHook
@@ -16,10 +19,14 @@ from tests.client.conftest import QUICK_RETRIES, Sent
 
 def seed_dropping(first: int) -> int:
     """A seed whose dice drop the first `first` write responses and let the next one through."""
+    return seed_rolling(*[True] * first, False)
+
+
+def seed_rolling(*drops: bool) -> int:
+    """A seed whose dice, at `drop_rate=0.5`, drop the write responses as `drops` says, in order."""
     for seed in range(1000):
         dice = random.Random(seed)
-        rolls = [dice.random() < 0.5 for _ in range(first + 1)]
-        if rolls == [True] * first + [False]:
+        if [dice.random() < 0.5 for _ in drops] == list(drops):
             return seed
     raise AssertionError("no such seed")
 
@@ -41,6 +48,25 @@ async def test_a_write_dropped_after_acceptance_is_retried_with_its_key_and_done
     assert [op.uuid for op in after][: len(after) - len(before)] == [operation.uuid]
     named = [s for s in await client.sets.list(limit=200) if s.name == "Dropped twice"]
     assert [s.public_uuid for s in named] == [operation.result["set_public_uuid"]]
+
+
+async def test_a_file_upload_dropped_after_acceptance_sends_the_whole_file_again(
+    server: DarkroomServer, client: AsyncDarkroom, sent: Sent, tmp_path: Path
+) -> None:
+    """The file goes as a stream from disk; its retry reads it from the start again, and the
+    ticket, good for one file, answers with the same operation."""
+    path = tmp_path / "teal.png"
+    PillowImage.new("RGB", (300, 200), (0, 128, 128)).save(path)
+    # The ticket's answer goes through, the file's first answer is dropped, its second not.
+    server.faults(drop_rate=0.5, seed=seed_rolling(False, True, False))
+    operation = await client.uploads.upload_file(path)
+    server.faults()
+    posts = sent.to("POST", "/v1/uploads/file")
+    assert len(posts) == 2
+    assert sent.responses[-1].headers["Idempotent-Replayed"] == "true"
+    await operation.wait(30)
+    image = await client.images.get(operation.result["image_public_uuid"])
+    assert image.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 async def test_each_logical_write_has_its_own_key(client: AsyncDarkroom, sent: Sent) -> None:
