@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from app.http.middleware.access_log import AccessLogMiddleware
-from app.http.middleware.request_id import RequestIdMiddleware
+from app.http.middleware.envelope import RequestEnvelope
+from app.metrics import Metrics
 
 LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO darkroom\.access (\{.*\})")
 
@@ -22,7 +22,7 @@ async def answer_304(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def request(app: RequestIdMiddleware, path: str) -> None:
+async def request(app: RequestEnvelope, path: str) -> None:
     scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"x-request-id", b"abc")]}
 
     async def receive() -> Message:
@@ -46,7 +46,7 @@ async def test_one_line_per_request_after_the_loop_turn(
     access_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
 ) -> None:
     access_logger.setLevel(logging.INFO)
-    app = RequestIdMiddleware(AccessLogMiddleware(answer_304))
+    app = RequestEnvelope(answer_304, metrics=Metrics())
     await request(app, "/v1/operations/one")
     await request(app, "/v1/operations/two")
     await asyncio.sleep(0)
@@ -62,6 +62,6 @@ async def test_no_line_when_the_logger_is_off(
     access_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
 ) -> None:
     access_logger.setLevel(logging.WARNING)
-    await request(RequestIdMiddleware(AccessLogMiddleware(answer_304)), "/v1/operations/one")
+    await request(RequestEnvelope(answer_304, metrics=Metrics()), "/v1/operations/one")
     await asyncio.sleep(0)
     assert capsys.readouterr().err == ""

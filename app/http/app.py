@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
 from app.faults import DropResponseMiddleware
-from app.http.errors import ErrorMiddleware, http_exception_handler
-from app.http.middleware.access_log import AccessLogMiddleware
-from app.http.middleware.metrics import MetricsMiddleware
-from app.http.middleware.request_id import RequestIdMiddleware
+from app.http.middleware.envelope import RequestEnvelope
 from app.http.routes import (
     docs,
     health,
@@ -41,6 +42,15 @@ class DarkroomApp(Starlette):
     `app.state` finds a key only after a failed attribute lookup."""
 
     darkroom: Darkroom
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Our middleware around the router, without Starlette's ServerErrorMiddleware and
+        ExceptionMiddleware: `RequestEnvelope` turns every exception into the error envelope,
+        and two layers fewer show in the cost of a poll."""
+        app: ASGIApp = self.router
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -77,14 +87,28 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[
             # Outermost, so that a dropped response is cut after everything else has run.
             Middleware(DropResponseMiddleware, faults=runtime.faults),
-            Middleware(RequestIdMiddleware),
-            Middleware(MetricsMiddleware, metrics=runtime.metrics),
-            Middleware(AccessLogMiddleware),
-            Middleware(ErrorMiddleware),
+            Middleware(RequestEnvelope, metrics=runtime.metrics),
         ],
-        exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )
+    _call_endpoints_directly(app.routes)
     app.darkroom = runtime
     app.state.darkroom = runtime
+    return app
+
+
+def _call_endpoints_directly(routes: list[BaseRoute]) -> None:
+    """Call each endpoint function without the exception handling Starlette's `request_response`
+    wraps around it (a closure and a wrapped `send` per request): `RequestEnvelope` handles
+    every exception for the whole app."""
+    for route in routes:
+        if isinstance(route, Route) and inspect.iscoroutinefunction(route.endpoint):
+            route.app = _endpoint_app(route.endpoint)
+
+
+def _endpoint_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
     return app

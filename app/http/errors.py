@@ -1,9 +1,8 @@
-"""The error envelope, and the one place every error becomes a response.
+"""The error envelope, and the one place every exception becomes an error a client is told.
 
-`ErrorMiddleware` catches what endpoints raise: an `ApiError` is rendered as itself; a full,
-read-only or locked storage becomes `507 insufficient_storage` or `503 unavailable`; anything
-else is logged with the request id and answered `500 internal` without a traceback. Starlette's
-own 404 and 405 come through `http_exception_handler`.
+An `ApiError` is told as itself; Starlette's own 404, 405 and refused bodies become theirs; a
+full, read-only or locked storage becomes `507 insufficient_storage` or `503 unavailable`;
+anything else is logged with the request id and told as `500 internal` without a traceback.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.errors import (
     ApiError,
@@ -44,54 +41,30 @@ def error_response(error: ApiError, request_id: str) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
-async def http_exception_handler(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
-        raise exc
-    error: ApiError
-    if exc.status_code == 404:
-        error = NotFound(f"No route for {request.url.path}.")
-    elif exc.status_code == 405:
-        error = MethodNotAllowed(
-            f"{request.method} is not allowed on {request.url.path}.", headers=dict(exc.headers or {})
-        )
-    elif exc.status_code == 413:
-        error = PayloadTooLarge(str(exc.detail))
-    elif 400 <= exc.status_code < 500:
-        error = ValidationFailed(str(exc.detail))
-    else:
-        error = InternalError()
-    return error_response(error, request_id_of(request.scope))
+def api_error_for(exception: Exception, scope: Scope) -> ApiError:
+    """What a client is told about an exception its request raised; the unexpected are logged."""
+    if isinstance(exception, ApiError):
+        return exception
+    if isinstance(exception, HTTPException):
+        return _router_error(exception, scope)
+    request_id = request_id_of(scope)
+    fault = resource_fault(exception)
+    if fault is None:
+        logger.error("unhandled error in request %s", request_id, exc_info=exception)
+        return InternalError()
+    logger.warning("request %s: %s (%s)", request_id, fault.code, exception)
+    return fault
 
 
-class ErrorMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_noting_start(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_noting_start)
-        except ApiError as error:
-            if started:
-                raise
-            await error_response(error, request_id_of(scope))(scope, receive, send)
-        except Exception as error:
-            fault = resource_fault(error)
-            if fault is None:
-                logger.exception("unhandled error in request %s", request_id_of(scope))
-                fault = InternalError()
-            else:
-                logger.warning("request %s: %s (%s)", request_id_of(scope), fault.code, error)
-            if started:
-                return
-            await error_response(fault, request_id_of(scope))(scope, receive, send)
+def _router_error(exception: HTTPException, scope: Scope) -> ApiError:
+    """Starlette's own: no route (404), a method the route lacks (405), a body it refused."""
+    status, method, path = exception.status_code, scope["method"], scope["path"]
+    if status == 404:
+        return NotFound(f"No route for {path}.")
+    if status == 405:
+        return MethodNotAllowed(f"{method} is not allowed on {path}.", headers=dict(exception.headers or {}))
+    if status == 413:
+        return PayloadTooLarge(str(exception.detail))
+    if 400 <= status < 500:
+        return ValidationFailed(str(exception.detail))
+    return InternalError()

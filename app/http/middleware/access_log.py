@@ -1,4 +1,4 @@
-"""One structured log line per request: request id, method, path, status, duration.
+"""The access log: one structured line per request (request id, method, path, status, duration).
 
 The lines skip `logging`'s records and handlers, which cost more than the rest of a `304` (see
 docs/benchmarks.md). Each is rendered here in the format `serve` gives every log line, and the
@@ -14,16 +14,13 @@ import sys
 import time
 
 import msgspec
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.http.middleware.request_id import request_id_of
 
 logger = logging.getLogger("darkroom.access")
 _encoder = msgspec.json.Encoder()
 _MOST_PENDING = 1024
 
 
-class _Lines:
+class AccessLog:
     """Lines waiting for the end of the event-loop turn, then rendered and written together."""
 
     def __init__(self) -> None:
@@ -33,6 +30,10 @@ class _Lines:
         self._second = -1
         self._local_second = ""
         self._stamp = ""
+
+    @staticmethod
+    def enabled() -> bool:
+        return logger.isEnabledFor(logging.INFO)
 
     def add(self, request_id: str, method: str, path: str, status: int, seconds: float) -> None:
         self._pending.append((time.time(), request_id, method, path, status, seconds))
@@ -70,28 +71,3 @@ class _Lines:
             self._millisecond = millisecond
             self._stamp = f"{self._local_second},{fraction:03d}"
         return self._stamp
-
-
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self._lines = _Lines()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_noting_status)
-        finally:
-            seconds = time.perf_counter() - started
-            self._lines.add(request_id_of(scope), scope["method"], scope["path"], status, seconds)
