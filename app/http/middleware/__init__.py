@@ -1,1 +1,1 @@
-"""Pure ASGI middleware, one concern each."""
+"""The layer around every request (envelope.py) and the concerns it brings together, a module each."""
