@@ -25,6 +25,8 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
+    ("GET", "/console"),
+    ("GET", "/console/{name}"),
     ("POST", "/v1/uploads/file"),
     ("GET", "/media/{name}"),
     ("GET", "/media/private/{name}"),

@@ -17,6 +17,7 @@ from app.config import Settings
 from app.faults import DropResponseMiddleware
 from app.http.middleware.envelope import RequestEnvelope
 from app.http.routes import (
+    console,
     docs,
     health,
     imgs_reads,
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
             *imgs_reads.routes,
             *imgs_writes.routes,
             *docs.routes,
+            *console.routes,
             *metrics.routes,
         ],
         middleware=[

@@ -154,7 +154,12 @@ WRITE_SUMMARIES: dict[Key, str] = {
 
 
 def _v1_read(
-    summary: str, response: Any, query: type[Any] | None = None, *, paging: bool = False
+    summary: str,
+    response: Any,
+    query: type[Any] | None = None,
+    *,
+    paging: bool = False,
+    errors: tuple[int, ...] = (),
 ) -> Endpoint:
     return Endpoint(
         summary,
@@ -163,6 +168,7 @@ def _v1_read(
         query=query,
         conditional=True,
         paging="offset" if paging else None,
+        errors=errors,
     )
 
 
@@ -224,8 +230,9 @@ READS_AND_OTHERS: dict[Key, Endpoint] = {
         description="Requests by route template and status with latency histograms, the queue, "
         "operations by type and final status, and the processor's time per file. Any valid token.",
     ),
+    # `set_public_uuid` naming no set of the account: `404 set_not_found`, as a write naming it.
     ("GET", "/v1/images"): _v1_read(
-        "Images, newest first; filters stack", list[ImageOut], ImageListQuery, paging=True
+        "Images, newest first; filters stack", list[ImageOut], ImageListQuery, paging=True, errors=(404,)
     ),
     ("GET", "/v1/images/{uuid}"): _v1_read(
         "One image: fields, keywords, metadata, EXIF, sets, versions", ImageOut
