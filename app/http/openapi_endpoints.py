@@ -222,6 +222,21 @@ READS_AND_OTHERS: dict[Key, Endpoint] = {
     ("GET", "/docs"): Endpoint(
         "A reference page rendered from /openapi.json", None, auth=False, media_type="text/html"
     ),
+    ("GET", "/console"): Endpoint(
+        "The browser console: sign in with a token, browse, search, upload, edit, sort into sets",
+        None,
+        auth=False,
+        media_type="text/html",
+        conditional=True,
+    ),
+    ("GET", "/console/{name}"): Endpoint(
+        "A static file of the console (its ES modules and stylesheet)",
+        None,
+        auth=False,
+        media_type="text/javascript",
+        conditional=True,
+        errors=(404,),
+    ),
     ("GET", "/v1/me"): Endpoint("The caller's account, token and scopes", MeOut, conditional=True),
     ("GET", "/metrics"): Endpoint(
         "The server's Prometheus metrics, in the text format (version 0.0.4)",
