@@ -186,3 +186,13 @@ async def test_unhandled_error_is_500_internal_without_traceback(server: Harness
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
     assert error["message"] == "Internal server error."
+
+
+async def test_an_offset_past_any_library_is_an_empty_page_or_refused(server: Harness) -> None:
+    # Found by tests/test_fuzz.py: an offset beyond SQLite's integers was a 500.
+    last = await server.client.get("/v1/sets", params={"offset": 2**63 - 1})
+    assert last.status_code == 200
+    assert last.json() == []
+    beyond = await server.client.get("/v1/sets", params={"offset": 2**63})
+    assert beyond.status_code == 400
+    assert beyond.json()["error"]["field"] == "offset"

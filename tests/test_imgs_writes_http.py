@@ -328,6 +328,28 @@ async def test_idempotency_key_is_honoured(search: Harness, source_server: Sourc
     assert other.status_code == 409
 
 
+async def test_a_malformed_idempotency_key_is_422_like_any_bad_request(
+    search: Harness, source_server: SourceServer
+) -> None:
+    # Found by tests/test_fuzz.py: the shared key check answered 400, which this dialect never does.
+    response = await search.client.post(
+        "/imgs", json=[image(source_server, "a")], headers={"Idempotency-Key": "k" * 256}
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["field"] == "Idempotency-Key"
+    assert [item["field"] for item in error["items"]] == ["Idempotency-Key"]
+
+
+async def test_a_page_past_any_library_is_refused_not_a_server_error(search: Harness) -> None:
+    # Found by tests/test_fuzz.py: (page - 1) × limit beyond SQLite's integers was a 500.
+    assert (await search.client.get("/ops", params={"page": 10**22})).status_code == 422
+    assert (await search.client.get("/imgs", params={"page": 10**22})).status_code == 422
+    last = await search.client.get("/ops", params={"page": 10**9, "limit": 1000})
+    assert last.status_code == 200
+    assert last.json() == []
+
+
 async def test_scopes_per_method(search: Harness, source_server: SourceServer) -> None:
     reader = await search.new_token(scopes=["api.images.read"])
     client = search.client

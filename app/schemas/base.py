@@ -18,7 +18,10 @@ class Schema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defa
 T = TypeVar("T")
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
+# SQLite binds integers up to 2**63 - 1: past that an offset would be a server error, not a page.
+Offset = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+# The search API's pages: (page - 1) × limit (≤ 10 000) stays well within SQLite's integers.
+Page = Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
 Title = Annotated[str, msgspec.Meta(max_length=191)]
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")

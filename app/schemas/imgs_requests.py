@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypeVar
 import msgspec
 
 from app.errors import Unprocessable
-from app.schemas.base import field_from_error
+from app.schemas.base import Page, field_from_error
 from app.search.colour_tags import Language
 
 T = TypeVar("T")
@@ -23,7 +23,7 @@ class WriteOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class OpsQuery(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    page: Annotated[int, msgspec.Meta(ge=1)] = 1
+    page: Page = 1
     limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
     finished: bool | None = None
     success: bool | None = None
@@ -61,7 +61,7 @@ class SearchQuery(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """`GET /imgs`; `fields` and `facets` repeat, so they are read apart (getlist)."""
 
     q: str = ""
-    page: Annotated[int, msgspec.Meta(ge=1)] = 1
+    page: Page = 1
     limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
     sort_by: str | None = None
     order: Literal["asc", "desc"] | None = None

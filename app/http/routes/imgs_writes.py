@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from app.accounts.authentication import Principal
 from app.accounts.scopes import Scope
-from app.errors import Unprocessable
+from app.errors import Unprocessable, ValidationFailed
 from app.http.context import authorize
 from app.http.request_body import body_limit, read_body
 from app.http.responses import JSONResponse
@@ -144,7 +144,12 @@ def _claim(request: Request, options: WriteOptions, raws: list[Any]) -> Idempote
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    check_key(key)
+    try:
+        check_key(key)
+    except ValidationFailed as error:
+        # The search API answers every invalid request with 422 and its items, a header too.
+        problem = {"index": None, "id": None, "field": HEADER, "code": "invalid", "message": error.message}
+        raise Unprocessable(error.message, field=HEADER, items=[problem]) from None
     work = msgspec.structs.asdict(options)
     work.pop("wait")
     return IdempotencyClaim(key, fingerprint(request.method, request.url.path, work, raws))
