@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench format clean
+.PHONY: run test lint bench chaos format clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy app
+
+# The crash harness's long run: 50 SIGKILLs under a mixed workload, every invariant checked
+# after each restart (a 3-kill run is part of `make test`); figures in docs/reliability.md.
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py --seed 1 --kills 50
 
 format: $(STAMP)
 	$(BIN)/ruff format app tests bench

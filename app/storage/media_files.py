@@ -57,25 +57,26 @@ class MediaFiles:
     async def sweep(self) -> int:
         """At start-up: temporary files of interrupted writes, and every unreferenced file."""
         await asyncio.to_thread(sweep_temporary, self.store.root)
-        files = await asyncio.to_thread(self._every_file)
+        files = await asyncio.to_thread(stored_files, self.store.root)
         return await self.collect(files)
 
     def _delete(self, files: list[MediaFile]) -> int:
         return sum(self.store.delete(file.sha256, file.ext) for file in files)
 
-    def _every_file(self) -> list[MediaFile]:
-        found = []
-        root = self.store.root
-        if not root.is_dir():
-            return []
-        for directory, _, names in os.walk(root):
-            if Path(directory).name.startswith("."):
-                continue  # the temporary folder
-            for name in names:
-                sha256, _, ext = name.partition(".")
-                if len(sha256) == 64:
-                    found.append(MediaFile(sha256, ext or None))
-        return found
+
+def stored_files(root: Path) -> list[MediaFile]:
+    """Every media file under `root` (temporary files aside), as the rows would name it."""
+    found = []
+    if not root.is_dir():
+        return []
+    for directory, _, names in os.walk(root):
+        if Path(directory).name.startswith("."):
+            continue  # the temporary folder
+        for name in names:
+            sha256, _, ext = name.partition(".")
+            if len(sha256) == 64:
+                found.append(MediaFile(sha256, ext or None))
+    return found
 
 
 async def _referenced(tx: Transaction, file: MediaFile) -> bool:
