@@ -9,6 +9,9 @@ from typing import Any
 
 import msgspec
 
+# Exit statuses of every command: all went well, some items failed, a usage or connection error.
+EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE = 0, 1, 2
+
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

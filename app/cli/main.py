@@ -1,4 +1,5 @@
-"""Parse the command line and hand over to the command; exit 0 ok, 1 items failed, 2 usage."""
+"""Parse the command line and hand over to the command; exit 0 ok, 1 items failed, 2 usage or
+connection error."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import backup, serve, tokens
+from app.cli import backup, import_files, ops, search, serve, tokens
+from app.cli.common import EXIT_USAGE
 from app.config import ConfigError
-
-EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(commands)
     tokens.add_parser(commands)
     backup.add_parser(commands)
+    import_files.add_parser(commands)
+    ops.add_parser(commands)
+    search.add_parser(commands)
     return parser
 
 
