@@ -10,6 +10,7 @@ import mimetypes
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -117,7 +118,7 @@ def drop_files(page: Page, selector: str, paths: list[Path]) -> None:
     )
 
 
-def upload(server: DarkroomServer, path: Path, **fields: str) -> str:
+def upload(server: DarkroomServer, path: Path, **fields: Any) -> str:
     """An image uploaded through the ticket flow, outside the browser; its public_uuid."""
     headers = {"Authorization": f"Bearer {server.token}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:

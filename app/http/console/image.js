@@ -91,8 +91,8 @@ export class ImagePage {
     const rate = element("button", { type: "button" }, "Set rating");
     rate.addEventListener("click", () =>
       this.#edit("Rating", "PUT", this.#path("/rating"), { rating: Number(rating.value) }));
-    const rotate = (degrees, text) => {
-      const button = element("button", { type: "button", class: "quiet" }, text);
+    const rotate = (degrees, text, name) => {
+      const button = element("button", { type: "button", class: "quiet", "aria-label": name }, text);
       button.addEventListener("click", () => {
         const rotation = (((this.image.rotation + degrees) % 360) + 360) % 360;
         this.#edit("Rotate", "PATCH", this.#path(), { rotation });
@@ -102,7 +102,7 @@ export class ImagePage {
     return element("div", { class: "card" },
       element("h3", {}, "Rating and rotation"),
       label("edit-rating", "Rating"), element("div", { class: "row" }, rating, rate),
-      element("div", { class: "row" }, rotate(-90, "↺ Rotate left"), rotate(90, "↻ Rotate right")));
+      element("div", { class: "row" }, rotate(-90, "↺ Left", "Rotate left"), rotate(90, "↻ Right", "Rotate right")));
   }
 
   #keywords() {

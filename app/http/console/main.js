@@ -57,13 +57,16 @@ window.addEventListener("hashchange", route);
 // What changes elsewhere
 
 let reloadSoon = null;
-function reloadGrid() {
-  // Several uploads finishing together reload the grid once.
+function reloadGrid({ withSets = false } = {}) {
+  // Several uploads finishing together reload the grid (and the sets' counts) once.
   clearTimeout(reloadSoon);
-  reloadSoon = setTimeout(() => grid.reload(), 150);
+  reloadSoon = setTimeout(() => {
+    grid.reload();
+    if (withSets) sets.load().catch(() => {});
+  }, 150);
 }
 
-document.addEventListener(IMAGES_ADDED, reloadGrid);
+document.addEventListener(IMAGES_ADDED, () => reloadGrid({ withSets: sets.current !== null }));
 document.addEventListener(SET_CHOSEN, () => {
   $("search-text").value = "";
   $("search-error").textContent = "";

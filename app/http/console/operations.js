@@ -111,9 +111,12 @@ function item(operation) {
   }
   const detail = document.createElement("span");
   detail.className = "operation-detail";
-  const when = new Date(operation.created_at).toLocaleTimeString();
+  const parts = labels.has(operation.uuid) ? [operation.type] : [];
+  const images = operation.image_public_uuids.length;
+  if (images) parts.push(images === 1 ? "1 image" : `${images} images`);
+  parts.push(new Date(operation.created_at).toLocaleTimeString());
   const problem = operation.error ? ` — ${operation.error.message}` : "";
-  detail.textContent = `${operation.type} · ${when}${problem}`;
+  detail.textContent = parts.join(" · ") + problem;
   li.append(detail);
   return li;
 }
