@@ -36,7 +36,7 @@ def add_parser(commands: Any) -> None:
 
 async def _search(args: argparse.Namespace, client: AsyncDarkroom) -> int:
     fields = [name.strip() for given in args.fields for name in given.split(",") if name.strip()]
-    columns = ["image_id", *(name for name in fields if name != "image_id")] if fields else DEFAULT_COLUMNS
+    columns = ["image_id", *(name for name in fields if name != "image_id")] if fields else [*DEFAULT_COLUMNS]
     try:
         found = await client.imgs.search(
             args.query,
@@ -55,8 +55,11 @@ async def _search(args: argparse.Namespace, client: AsyncDarkroom) -> int:
         results = [{k: v for k, v in row.items() if kept is None or k in kept} for row in rows]
         print_json({"results": results, "count": found.count, "facets": found.facets})
         return EXIT_OK
+    if not fields:
+        # Images uploaded through /v1 have no image_id, many no title or date: no empty columns.
+        columns = [name for name in columns if any(cell(row.get(name)) for row in rows)]
     if rows:
-        print(table(list(columns), [[cell(row.get(name)) for name in columns] for row in rows]))
+        print(table(columns, [[cell(row.get(name)) for name in columns] for row in rows]))
     first = (args.page - 1) * args.limit
     shown = f"{first + 1}-{first + len(rows)}" if rows else "none"
     print(f"{shown} of {found.count} matches")

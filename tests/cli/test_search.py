@@ -23,7 +23,8 @@ def test_search_prints_a_table_and_json(cli: Cli, corpus: Path, tmp_path: Path) 
     ran = cli("search", "title~hopper")
     assert ran.code == 0, ran.err
     header, rule, row, footer = ran.out.splitlines()
-    assert header.split() == ["image_id", "public_uuid", "title", "width", "height", "date"]
+    # No image_id (uploaded through /v1), no date: those columns are left out.
+    assert header.split() == ["public_uuid", "title", "width", "height"]
     assert set(rule) == {"-", " "}
     assert row.split()[:3] == [uuid, "Hopper,", "a"] and str(width) in row.split()
     assert footer == "1-1 of 1 matches"
