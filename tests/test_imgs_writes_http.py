@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from app.operations.types.processing import files_of
+from app.processor.pipeline import ProcessedImage
 from tests.conftest import Harness, ServerFactory
 from tests.processor.source_server import SourceServer, serving
 
@@ -193,6 +195,33 @@ async def test_subset_commits_the_good_ones(search: Harness, source_server: Sour
     assert (op["num_good"], op["num_bad"]) == (2, 1)
     assert op["errors"][0]["index"] == 1 and op["errors"][0]["code"] == "src_http_error"
     assert set(await v1_images(search)) == {"a", "c"}
+
+
+@pytest.mark.parametrize("subset", ["false", "true"])
+async def test_files_collected_before_the_commit_are_made_again(
+    search: Harness, source_server: SourceServer, monkeypatch: pytest.MonkeyPatch, subset: str
+) -> None:
+    """Identical bytes share their files, so deleting another image with the same bytes may
+    collect them between this write's processing and its commit (found by bench/chaos.py)."""
+    runtime = search.runtime
+    process = runtime.pool.process
+    made: list[ProcessedImage] = []
+
+    async def process_then_lose_the_files(*args: Any, **kwargs: Any) -> ProcessedImage:
+        made.append(await process(*args, **kwargs))
+        if len(made) == 1:  # what the delete of the last image using them does
+            await runtime.media.collect(files_of(made[0]))
+        return made[-1]
+
+    monkeypatch.setattr(runtime.pool, "process", process_then_lose_the_files)
+    response = await search.client.post("/imgs", params={"subset": subset}, json=[image(source_server, "a")])
+    assert response.status_code == 200, response.text
+    assert (response.json()["num_good"], response.json()["num_bad"]) == (1, 0)
+    assert len(made) == 2
+    shown = (await search.client.get("/v1/images", params={"limit": 1})).json()[0]
+    assert shown["external_id"] == "a"
+    files = files_of(made[-1])
+    assert all(runtime.media.path(file).is_file() for file in files)
 
 
 async def test_every_bad_item_is_listed(search: Harness, source_server: SourceServer) -> None:

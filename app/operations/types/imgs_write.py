@@ -232,8 +232,23 @@ async def _commit(
                 )
             return outcome
         except FilesCollected:
+            await _make_again(context, written)
             continue
     raise OperationFailed("internal", "The processed files kept disappearing; try again.")
+
+
+async def _make_again(context: RunContext, items: list[_Item]) -> None:
+    """Fetch and process again the items whose files went before the commit: identical bytes
+    share their files, so deleting another image with the same bytes collects them (found by
+    the crash harness: the commit was tried again without them, and a good write failed)."""
+    for item in items:
+        if item.processed is None or await all_present(context, [item.processed]):
+            continue
+        try:
+            item.processed = await _fetch_and_process(context, item.src or "")
+        except ItemFailure as failure:
+            item.processed = None
+            item.error = ItemError(index=item.index, id=item.id, code=failure.code, message=failure.message)
 
 
 async def _apply(tx: Transaction, account_id: int, item: _Item, lang: Language) -> list[MediaFile]:
