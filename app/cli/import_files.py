@@ -28,7 +28,14 @@ from app.cli.common import EXIT_ITEMS_FAILED, EXIT_OK, print_json
 from app.cli.progress import Progress
 from app.cli.refused_files import RefusedFiles
 from app.cli.remote import CommandFailed
-from app.client import AsyncDarkroom, AsyncOperation, PayloadTooLarge, ValidationError, WaitTimeout
+from app.client import (
+    AsyncDarkroom,
+    AsyncOperation,
+    DarkroomError,
+    PayloadTooLarge,
+    ValidationError,
+    WaitTimeout,
+)
 
 DEFAULT_JOBS = 4
 # An upload waits in the server's queue behind everyone else's work before its own processing.
@@ -179,13 +186,19 @@ class Importer:
                 counts = self.counts
                 self.progress.update(done=counts["done"], failed=counts["failed"], skipped=counts["skipped"])
 
-        async with anyio.create_task_group() as ticking:
-            ticking.start_soon(self._tick)
-            async with anyio.create_task_group() as workers:
-                for _ in range(min(jobs, len(files))):
-                    workers.start_soon(work)
-            ticking.cancel_scope.cancel()
-        self.progress.finish()
+        try:
+            async with anyio.create_task_group() as ticking:
+                ticking.start_soon(self._tick)
+                async with anyio.create_task_group() as workers:
+                    for _ in range(min(jobs, len(files))):
+                        workers.start_soon(work)
+                ticking.cancel_scope.cancel()
+        except* DarkroomError as stopped:
+            # What one worker could not get past (a revoked token, the server gone) stops
+            # them all; the first of their errors says why.
+            raise _first(stopped) from None
+        finally:
+            self.progress.finish()
         self.outcomes = [outcome for outcome in slots if outcome is not None]
 
     async def _tick(self) -> None:
@@ -241,6 +254,11 @@ class Importer:
             chunk = uuids[start : start + SET_ADD_CHUNK]
             (await (await self.client.sets.add_images(self.set_uuid, chunk)).wait()).raise_for_failure()
         return len(uuids)
+
+
+def _first(group: BaseExceptionGroup[DarkroomError]) -> DarkroomError:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _sha256(path: Path) -> str:

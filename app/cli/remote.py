@@ -16,6 +16,7 @@ from app.client.errors import APIError
 from app.config import ConfigError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+EXIT_INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
 Command = Callable[[argparse.Namespace, AsyncDarkroom], Awaitable[int]]
 
@@ -56,6 +57,9 @@ def run(args: argparse.Namespace, command: Command) -> int:
         return asyncio.run(_connected(args, command))
     except CommandFailed as failure:
         return _fail(args, failure)
+    except KeyboardInterrupt:
+        print("\ndarkroom: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 async def _connected(args: argparse.Namespace, command: Command) -> int:

@@ -60,17 +60,23 @@ class Cli:
         out, err = self.capsys.readouterr()
         return Ran(code, out, err)
 
+    def new_token(self, *options: str) -> str:
+        """Another token of a new account, made as `darkroom token create` makes it."""
+        return new_token(self.server, self.capsys, *options)
+
+
+def new_token(server: DarkroomServer, capsys: pytest.CaptureFixture[str], *options: str) -> str:
+    data_dir = str(server.runtime.settings.data_dir)
+    capsys.readouterr()
+    account = f"cli-{uuid.uuid4().hex[:8]}"
+    assert main(["token", "create", "--account", account, "--json", "--data-dir", data_dir, *options]) == 0
+    token: str = json.loads(capsys.readouterr().out)["token"]
+    return token
+
 
 @pytest.fixture
 def cli(server: DarkroomServer, capsys: pytest.CaptureFixture[str]) -> Cli:
-    data_dir = str(server.runtime.settings.data_dir)
-    capsys.readouterr()
-    created = main(
-        ["token", "create", "--account", f"cli-{uuid.uuid4().hex[:8]}", "--json", "--data-dir", data_dir]
-    )
-    assert created == 0
-    token = json.loads(capsys.readouterr().out)["token"]
-    return Cli(server, token, capsys)
+    return Cli(server, new_token(server, capsys), capsys)
 
 
 @pytest.fixture

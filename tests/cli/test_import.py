@@ -139,3 +139,11 @@ def test_usage_and_connection_errors_are_one_line_and_exit_2(cli: Cli, tmp_path:
         "code": "unreachable",
         "error": "cannot reach a Darkroom server at http://127.0.0.1:9",
     }
+
+
+def test_a_token_that_may_not_upload_stops_the_import_with_exit_2(cli: Cli, folder: Path) -> None:
+    reader = cli.new_token("--scopes", "api.images.read")
+    ran = cli("import", str(folder), token=reader)
+    assert ran.code == 2
+    assert ran.err.startswith("darkroom: the token may not do this: ")
+    assert len(ran.err.splitlines()) == 1
