@@ -26,7 +26,7 @@ lint: $(STAMP)
 # The crash harness's long run: 50 SIGKILLs under a mixed workload, every invariant checked
 # after each restart (a 3-kill run is part of `make test`); figures in docs/reliability.md.
 chaos: $(STAMP)
-	$(BIN)/python bench/chaos.py --seed 1 --kills 50
+	$(BIN)/python bench/chaos.py --seed 1 --kills 50 --ops 20
 
 format: $(STAMP)
 	$(BIN)/ruff format app tests bench

@@ -12,7 +12,7 @@ chaos_checks.py looks at the database and the data directory. The seed fixes wha
 when the kills come by count; the interleaving on the machine varies from run to run.
 
     python bench/chaos.py --seed 1 --kills 50        # make chaos
-    python bench/chaos.py --seed 1 --kills 3 --ops 24 --json
+    python bench/chaos.py --seed 7 --kills 3 --ops 12 --small --json   # tests/test_chaos.py
 
 Exit status 1 when any invariant was violated.
 """
@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import closing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class Report:
     operations: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: Counter[str] = field(default_factory=Counter)  # seconds spent in each step
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class Report:
             "violations": len(self.violations),
             "violation_lines": self.violations[:50],
             "seconds": round(self.seconds, 1),
+            "seconds_by_phase": {phase: round(seconds, 1) for phase, seconds in self.phases.items()},
         }
 
 
@@ -101,18 +104,22 @@ class Harness:
 
     async def run(self) -> Report:
         started = time.monotonic()
-        await self.server.start()
-        async with self.client() as client:
+        async with self.timed("start"):
+            await self.server.start()
+        async with self.timed("setup"), self.client() as client:
             library = await self.setup(client)
         workload = Workload(self.rng, self.sources, library)
         for cycle in range(self.args.kills):
-            sent = await self.load_and_kill(workload)
-            await self.server.start()
+            async with self.timed("load"):
+                sent = await self.load_and_kill(workload)
+            async with self.timed("start"):
+                await self.server.start()
             self.report.kills += 1
-            async with self.client() as client:
+            async with self.timed("finish"), self.client() as client:
                 await self.retry(client, sent)
                 await self.follow_all(client)
-            found = check_all(self.server.data_dir, self.writes, library)
+            async with self.timed("check"):
+                found = check_all(self.server.data_dir, self.writes, library)
             self.report.violations += [f"after kill {cycle + 1}: {line}" for line in found]
         await self.server.stop()
         with closing(connect(self.server.data_dir / "darkroom.sqlite3")) as db:
@@ -121,6 +128,14 @@ class Harness:
         self.report.operations = Counter(write.kind for write in self.writes if write.uuid is not None)
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    @asynccontextmanager
+    async def timed(self, phase: str) -> AsyncIterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.report.phases[phase] += time.monotonic() - started
 
     async def setup(self, client: httpx.AsyncClient) -> Library:
         """Two sets, and the stable images (made through /imgs, all in the first set)."""
@@ -241,6 +256,8 @@ def print_report(report: dict[str, Any]) -> None:
     by_type = ", ".join(f"{kind} {n}" for kind, n in report["operations_by_type"].items())
     print(f"{report['operations_checked']} operations checked: {by_type}")
     print(f"{report['operations_interrupted']} operations were not finished when a kill came")
+    phases = ", ".join(f"{phase} {seconds} s" for phase, seconds in report["seconds_by_phase"].items())
+    print(f"time spent: {phases}")
     print(f"{report['violations']} violations")
     for line in report["violation_lines"]:
         print(f"  {line}")
@@ -250,7 +267,7 @@ async def main_async(args: argparse.Namespace) -> Report:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="darkroom-chaos-"))
     keep = True
     try:
-        with serving_sources() as sources:
+        with serving_sources(small_only=args.small) as sources:
             server = ServerProcess(
                 data_dir / "data",
                 data_dir / "server.log",
@@ -279,6 +296,7 @@ def main() -> int:
     parser.add_argument("--ops", type=int, default=40, help="writes sent in each cycle, at most")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="the server's DARKROOM_WORKERS")
+    parser.add_argument("--small", action="store_true", help="small photos only: a quicker run")
     parser.add_argument("--data-dir", type=Path, help="keep the data directory and server log here")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args()

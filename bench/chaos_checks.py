@@ -109,6 +109,8 @@ def all_or_nothing_creates(db: sqlite3.Connection, writes: list[Write]) -> list[
                 violations.append(f"write {write.number}: succeeded, but images {wrong} are missing or wrong")
         elif present:
             violations.append(f"write {write.number}: {status}, but it left images {sorted(present)}")
+        elif not expect["bad"]:
+            violations.append(f"write {write.number}: an all-or-nothing create of good images {status}")
     return violations
 
 

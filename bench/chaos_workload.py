@@ -40,9 +40,10 @@ class Sources(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, small_only: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _SourceHandler)
-        self.files = [(CORPUS / name).read_bytes() for name in SOURCE_FILES]
+        names = SOURCE_FILES[:SMALL_FILES] if small_only else SOURCE_FILES
+        self.files = [(CORPUS / name).read_bytes() for name in names]
 
     def url(self, n: int) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/img/{n % len(self.files)}"
@@ -70,8 +71,8 @@ class _SourceHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving_sources() -> Iterator[Sources]:
-    sources = Sources()
+def serving_sources(*, small_only: bool = False) -> Iterator[Sources]:
+    sources = Sources(small_only=small_only)
     thread = threading.Thread(target=sources.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
