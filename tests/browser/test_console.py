@@ -139,3 +139,27 @@ def test_a_malformed_formula_is_reported_where_it_goes_wrong(page: Page, server:
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.locator("#search-error")).to_contain_text("That formula is not valid")
     expect(page.locator("#search-error")).to_contain_text("character 10")
+
+
+def test_sets_nest_by_drag_and_drop_and_by_the_keyboard(page: Page, server: DarkroomServer) -> None:
+    sign_in(page, server.token)
+    for name in ("Trips", "Alps"):
+        page.get_by_label("New set").fill(name)
+        page.get_by_role("button", name="Create").click()
+        expect(page.locator("#set-tree button.set", has_text=name)).to_be_visible()
+    tree = page.locator("#set-tree")
+    tree.locator("button.set", has_text="Alps").drag_to(tree.locator("button.set", has_text="Trips"))
+    expect(tree.locator("li:has(> button.set:has-text('Trips')) ul button.set")).to_contain_text("Alps")
+
+    # The set on show can be moved with the keyboard; it is not offered a place inside itself.
+    tree.locator("button.set", has_text="Trips").focus()
+    page.keyboard.press("Enter")
+    parent = page.get_by_label(re.compile("^Move “Trips” under"))
+    expect(parent.locator("option")).not_to_contain_text(["Alps"])
+    tree.locator("button.set", has_text="Alps").click()
+    page.get_by_label(re.compile("^Move “Alps” under")).select_option(label="(top level)")
+    page.get_by_role("button", name="Move set").press("Enter")
+    expect(tree.locator("> li > button.set", has_text="Alps")).to_be_visible()
+    expect(page.locator('#operations-list li[data-type="set_update"]').first).to_have_attribute(
+        "data-status", "succeeded"
+    )

@@ -14,8 +14,12 @@ const $ = (id) => document.getElementById(id);
 const grid = new Grid({ list: $("grid"), status: $("grid-status"), end: $("grid-end") });
 const sets = new SetsTree({
   tree: $("set-tree"),
+  error: $("sets-error"),
   createForm: $("set-create"),
   nameInput: $("set-name"),
+  moveForm: $("set-move"),
+  moveName: $("set-move-name"),
+  parentSelect: $("set-parent"),
   targets: [$("move-target")],
 });
 const imagePage = new ImagePage({ section: $("image-page"), sets });

@@ -1,6 +1,7 @@
-// The sets tree: choosing a set shows its images, dropping images on a set adds them to it (or
-// moves them there from the set on show), and a form creates sets. The same moves are offered
-// to the keyboard through the "Add selected to" list.
+// The sets tree: choosing a set shows its images; dropping images on a set adds them to it (or
+// moves them there from the set on show); dropping a set on another nests it there ("All
+// images": back to the top level). The keyboard gets the same moves through lists: "Add
+// selected to" for images, "Move … under" for the set on show.
 
 import { describe, read, write } from "./api.js";
 import { DRAG_TYPE } from "./grid.js";
@@ -8,19 +9,29 @@ import { follow } from "./operations.js";
 
 export const SET_CHOSEN = "darkroom:set-chosen";
 export const SETS_CHANGED = "darkroom:sets-changed";
+const SET_DRAG_TYPE = "application/x-darkroom-set";
+const TOP_LEVEL = "";
 
 export class SetsTree {
-  constructor({ tree, createForm, nameInput, targets }) {
+  constructor({ tree, error, createForm, nameInput, moveForm, moveName, parentSelect, targets }) {
     this.tree = tree;
-    this.targets = targets; // the <select>s listing every set
+    this.error = error;
+    this.moveForm = moveForm;
+    this.moveName = moveName;
+    this.parentSelect = parentSelect;
+    this.targets = targets; // the <select>s listing every set as a place for images
     this.current = null; // { uuid, name } of the set on show, or null for all images
     this.sets = [];
-    createForm.addEventListener("submit", async (event) => {
+    createForm.addEventListener("submit", (event) => {
       event.preventDefault();
       const name = nameInput.value.trim();
       if (!name) return;
       nameInput.value = "";
-      await this.create(name);
+      this.#run(() => this.create(name));
+    });
+    moveForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (this.current) this.#run(() => this.nest(this.current.uuid, parentSelect.value || null));
     });
   }
 
@@ -31,6 +42,10 @@ export class SetsTree {
 
   flat(nodes = this.sets, depth = 0) {
     return nodes.flatMap((node) => [{ node, depth }, ...this.flat(node.children, depth + 1)]);
+  }
+
+  byUuid(uuid) {
+    return this.flat().find(({ node }) => node.public_uuid === uuid)?.node ?? null;
   }
 
   async create(name) {
@@ -53,10 +68,31 @@ export class SetsTree {
     return finished;
   }
 
+  // Put a set under another (`parent` null: the top level). A cycle is refused by the server.
+  async nest(uuid, parent) {
+    const name = this.byUuid(uuid)?.name ?? "set";
+    const where = parent ? `under “${this.byUuid(parent)?.name}”` : "to the top level";
+    const operation = await write("PATCH", `/v1/sets/${uuid}`, { parent_public_uuid: parent });
+    const finished = await follow(operation, `Move “${name}” ${where}`);
+    await this.load();
+    return finished;
+  }
+
   choose(set) {
     this.current = set;
+    this.error.textContent = "";
     this.#render();
     document.dispatchEvent(new CustomEvent(SET_CHOSEN, { detail: set }));
+  }
+
+  async #run(action) {
+    this.error.textContent = "";
+    try {
+      const operation = await action();
+      if (operation.status !== "succeeded") this.error.textContent = operation.error?.message ?? operation.status;
+    } catch (error) {
+      this.error.textContent = describe(error);
+    }
   }
 
   #render() {
@@ -64,6 +100,21 @@ export class SetsTree {
     all.append(this.#button(null, "All images", null));
     this.tree.replaceChildren(all, ...this.sets.map((node) => this.#branch(node)));
     for (const select of this.targets) this.fill(select);
+    this.#renderMoveForm();
+  }
+
+  #renderMoveForm() {
+    const node = this.current && this.byUuid(this.current.uuid);
+    this.moveForm.hidden = !node;
+    if (!node) return;
+    this.moveName.textContent = node.name;
+    // A set cannot go under itself or anything inside it.
+    const inside = new Set(this.flat([node]).map(({ node: n }) => n.public_uuid));
+    const top = option(TOP_LEVEL, "(top level)");
+    const options = this.flat()
+      .filter(({ node: n }) => !inside.has(n.public_uuid))
+      .map(({ node: n, depth }) => option(n.public_uuid, "\u2003".repeat(depth) + n.name));
+    this.parentSelect.replaceChildren(top, ...options);
   }
 
   #branch(node) {
@@ -95,51 +146,56 @@ export class SetsTree {
       button.append(badge);
     }
     button.addEventListener("click", () => this.choose(node ? { uuid, name } : null));
-    if (node) this.#acceptDrops(button, node);
+    if (node) {
+      button.draggable = true;
+      button.addEventListener("dragstart", (event) => {
+        event.dataTransfer.setData(SET_DRAG_TYPE, uuid);
+        event.dataTransfer.effectAllowed = "move";
+      });
+    }
+    this.#acceptDrops(button, node);
     return button;
   }
 
+  // `node` null: the "All images" entry, where only sets can land (back to the top level).
   #acceptDrops(element, node) {
-    const carries = (event) => event.dataTransfer.types.includes(DRAG_TYPE);
+    const accepts = (event) => {
+      const types = event.dataTransfer.types;
+      return types.includes(SET_DRAG_TYPE) || (node !== null && types.includes(DRAG_TYPE));
+    };
     element.addEventListener("dragover", (event) => {
-      if (!carries(event)) return;
+      if (!accepts(event)) return;
       event.preventDefault();
-      event.dataTransfer.dropEffect = this.current ? "move" : "copy";
+      event.dataTransfer.dropEffect = this.current || event.dataTransfer.types.includes(SET_DRAG_TYPE) ? "move" : "copy";
       element.classList.add("drop-target");
     });
     element.addEventListener("dragleave", () => element.classList.remove("drop-target"));
-    element.addEventListener("drop", async (event) => {
+    element.addEventListener("drop", (event) => {
       element.classList.remove("drop-target");
-      if (!carries(event)) return;
+      if (!accepts(event)) return;
       event.preventDefault();
-      const uuids = JSON.parse(event.dataTransfer.getData(DRAG_TYPE));
-      try {
-        await this.place(uuids, node);
-      } catch (error) {
-        element.closest("nav").querySelector(".hint").textContent = describe(error);
+      const set = event.dataTransfer.getData(SET_DRAG_TYPE);
+      if (set) {
+        if (set !== node?.public_uuid) this.#run(() => this.nest(set, node?.public_uuid ?? null));
+        return;
       }
+      const uuids = JSON.parse(event.dataTransfer.getData(DRAG_TYPE));
+      this.#run(() => this.place(uuids, node));
     });
   }
 
   fill(select) {
     const chosen = select.value;
-    const options = this.flat().map(({ node, depth }) => {
-      const option = document.createElement("option");
-      option.value = node.public_uuid;
-      option.textContent = "\u2003".repeat(depth) + node.name;
-      return option;
-    });
-    if (!options.length) {
-      const none = document.createElement("option");
-      none.value = "";
-      none.textContent = "(no sets yet)";
-      options.push(none);
-    }
+    const options = this.flat().map(({ node, depth }) => option(node.public_uuid, "\u2003".repeat(depth) + node.name));
+    if (!options.length) options.push(option("", "(no sets yet)"));
     select.replaceChildren(...options);
     if (options.some((o) => o.value === chosen)) select.value = chosen;
   }
+}
 
-  byUuid(uuid) {
-    return this.flat().find(({ node }) => node.public_uuid === uuid)?.node ?? null;
-  }
+function option(value, text) {
+  const element = document.createElement("option");
+  element.value = value;
+  element.textContent = text;
+  return element;
 }
