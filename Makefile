@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench chaos format clean
+.PHONY: run test lint bench chaos fuzz load format clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ lint: $(STAMP)
 # after each restart (a 3-kill run is part of `make test`); figures in docs/reliability.md.
 chaos: $(STAMP)
 	$(BIN)/python bench/chaos.py --seed 1 --kills 50 --ops 20
+
+# The long fuzzing run: schemathesis' every phase, stateful along the document's links, against a
+# real server (a few examples per operation are part of `make test`); figures in docs/reliability.md.
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py --max-examples 100
+
+# The load test: 60 s of mixed clients while uploads keep the processor busy; fails on any 5xx.
+load: $(STAMP)
+	$(BIN)/python bench/load.py --duration 60
 
 format: $(STAMP)
 	$(BIN)/ruff format app tests bench

@@ -225,3 +225,20 @@ async def test_docs_page_is_self_contained(server: Harness) -> None:
 
 def test_the_search_api_image_names_every_field_it_may_show() -> None:
     assert tuple(field.encode_name for field in msgspec.structs.fields(ImgOut)) == FIELDS
+
+
+def test_links_lead_from_answers_to_the_next_requests(doc: dict[str, Any]) -> None:
+    by_id = {operation["operationId"] for operation in operations(doc).values()}
+    accepted = operations(doc)[("PATCH", "/v1/images/{uuid}")]["responses"]["202"]["links"]
+    assert accepted["get_v1_operations_uuid"]["parameters"] == {"uuid": "$response.body#/uuid"}
+    waited = operations(doc)[("POST", "/imgs")]["responses"]["200"]["links"]
+    assert waited["get_ops_op_id"]["parameters"] == {"op_id": "$response.body#/op_id"}
+    listed = operations(doc)[("GET", "/v1/images")]["responses"]["200"]["links"]
+    assert listed["get_v1_images_uuid"]["parameters"] == {"uuid": "$response.body#/0/public_uuid"}
+    targets = {
+        link["operationId"]
+        for operation in operations(doc).values()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    }
+    assert targets <= by_id

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.errors import ApiError
 from app.http.openapi_endpoints import Endpoint, Key, endpoints
+from app.http.openapi_links import add_links
 from app.operations.idempotency import HEADER as IDEMPOTENCY_KEY
 from app.schemas.errors import ErrorEnvelope
 
@@ -146,6 +147,7 @@ def document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
         operation = _operation(method, path, endpoint, schemas)
         statuses.update(int(status) for status in operation["responses"] if int(status) >= 400)
         paths.setdefault(openapi_path(path), {})[method.lower()] = operation
+    add_links(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Darkroom", "version": _version(), "description": _DESCRIPTION},
