@@ -3,6 +3,8 @@
 
 export const DRAG_TYPE = "application/x-darkroom-images";
 export const SELECTION_CHANGED = "darkroom:selection-changed";
+// Images were added or changed (an upload, an edit): the grid reloads.
+export const IMAGES_CHANGED = "darkroom:images-changed";
 
 export function thumbnailOf(image, wanted = ["thumb", "small"]) {
   const versions = image.versions || [];
@@ -79,6 +81,8 @@ export class Grid {
   }
 
   #endInView() {
+    // A grid out of sight (the image page is open) has no end in view: it waits for its turn.
+    if (this.list.offsetParent === null) return false;
     return this.list.getBoundingClientRect().bottom < window.innerHeight + 400;
   }
 

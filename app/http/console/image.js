@@ -2,7 +2,7 @@
 // versions, metadata and EXIF. Every edit runs as an operation whose status is read out live.
 
 import { describe, read, write } from "./api.js";
-import { nameOf, thumbnailOf } from "./grid.js";
+import { IMAGES_CHANGED, nameOf, thumbnailOf } from "./grid.js";
 import { follow } from "./operations.js";
 
 export class ImagePage {
@@ -50,6 +50,7 @@ export class ImagePage {
       const problem = operation.error ? ` — ${operation.error.message}` : "";
       this.image = await read(`/v1/images/${this.image.public_uuid}`);
       this.#render();
+      document.dispatchEvent(new CustomEvent(IMAGES_CHANGED));
       this.status.textContent = `${label}: ${operation.status}${problem}.`;
     } catch (error) {
       this.status.textContent = `${label}: ${describe(error)}`;

@@ -2,12 +2,12 @@
 // hash, and the events through which the parts tell each other what changed.
 
 import { ApiError, UNAUTHORIZED, describe, read, token } from "./api.js";
-import { Grid, SELECTION_CHANGED } from "./grid.js";
+import { Grid, IMAGES_CHANGED, SELECTION_CHANGED } from "./grid.js";
 import { ImagePage } from "./image.js";
 import { startPanel, stopPanel } from "./operations.js";
 import { bindSearch, librarySource } from "./search.js";
 import { SETS_CHANGED, SET_CHOSEN, SetsTree } from "./sets.js";
-import { IMAGES_ADDED, Uploader } from "./upload.js";
+import { Uploader } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -70,7 +70,7 @@ function reloadGrid({ withSets = false } = {}) {
   }, 150);
 }
 
-document.addEventListener(IMAGES_ADDED, () => reloadGrid({ withSets: sets.current !== null }));
+document.addEventListener(IMAGES_CHANGED, () => reloadGrid({ withSets: sets.current !== null }));
 document.addEventListener(SET_CHOSEN, () => {
   $("search-text").value = "";
   $("search-error").textContent = "";

@@ -32,6 +32,7 @@ export function stopPanel() {
   labels.clear();
   listTag = null;
   if (list) list.replaceChildren();
+  list = null; // a list request still under way schedules no other
 }
 
 async function refresh() {

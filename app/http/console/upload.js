@@ -3,9 +3,9 @@
 // `upload` operation followed until the image exists. A few files at a time.
 
 import { ApiError, describe, write } from "./api.js";
+import { IMAGES_CHANGED } from "./grid.js";
 import { follow } from "./operations.js";
 
-export const IMAGES_ADDED = "darkroom:images-added";
 const AT_ONCE = 2;
 
 export class Uploader {
@@ -61,7 +61,7 @@ export class Uploader {
       const operation = await follow(accepted, `Upload ${file.name}`);
       if (operation.status === "succeeded") {
         row.say("done", "succeeded");
-        document.dispatchEvent(new CustomEvent(IMAGES_ADDED, { detail: operation.result }));
+        document.dispatchEvent(new CustomEvent(IMAGES_CHANGED, { detail: operation.result }));
       } else {
         row.say(operation.error?.message || operation.status, "failed");
       }
