@@ -4,6 +4,7 @@ edit an image, and follow each operation to its end in the operations panel."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -163,3 +164,24 @@ def test_sets_nest_by_drag_and_drop_and_by_the_keyboard(page: Page, server: Dark
     expect(page.locator('#operations-list li[data-type="set_update"]').first).to_have_attribute(
         "data-status", "succeeded"
     )
+
+
+def test_the_grid_loads_the_next_page_when_its_end_scrolls_into_view(page: Page) -> None:
+    with DarkroomServer() as own:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: upload(own, IMAGES / "hopper.jpg"), range(12)))
+        page.set_viewport_size({"width": 1400, "height": 400})
+        page.goto(f"{own.url}/console")
+        # One image a page: three rows of four fill the short window, the rest waits for a scroll.
+        page.locator("#grid").evaluate("grid => { grid.dataset.pageSize = 1; }")
+        sign_in(page, own.token)
+        tiles = page.locator("#grid .tile")
+        expect(page.locator("#grid-status")).to_contain_text("scroll for more")
+        shown = tiles.count()
+        assert 1 < shown < 12
+        for _ in range(100):
+            if tiles.count() == 12:
+                break
+            page.locator("#grid-end").scroll_into_view_if_needed()
+            page.wait_for_timeout(50)
+        expect(page.locator("#grid-status")).to_have_text("12 images.")

@@ -35,7 +35,8 @@ export class Grid {
     }, { rootMargin: "400px" }).observe(end);
   }
 
-  // A source is `{ title, fetch(page) → { images, more } }` (page numbers from 0).
+  // A source is `{ title, fetch(page, size) → { images, more } }` (page numbers from 0; the
+  // size is the list's `data-page-size`).
   async show(source) {
     this.generation += 1;
     this.source = source;
@@ -57,7 +58,8 @@ export class Grid {
     if (this.loading) return this.loading;
     const generation = this.generation;
     this.status.textContent = "Loading…";
-    this.loading = this.source.fetch(this.page).then(
+    const size = Number(this.list.dataset.pageSize) || 60;
+    this.loading = this.source.fetch(this.page, size).then(
       ({ images, more }) => {
         if (generation !== this.generation) return;
         this.page += 1;

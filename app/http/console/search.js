@@ -3,15 +3,14 @@
 
 import { call, describe, query } from "./api.js";
 
-const PAGE = 60;
 // The search API answers every field unless told: the grid needs only these.
 const GRID_FIELDS = ["public_uuid", "title", "versions"];
 
 export function librarySource({ title, text = "", set = null }) {
   return {
     title,
-    async fetch(page) {
-      const params = { limit: PAGE, offset: page * PAGE, query: text, set_public_uuid: set };
+    async fetch(page, size) {
+      const params = { limit: size, offset: page * size, query: text, set_public_uuid: set };
       const answer = await call("GET", "/v1/images" + query(params));
       return { images: answer.data, more: answer.headers.get("X-Has-More") === "true" };
     },
@@ -21,11 +20,11 @@ export function librarySource({ title, text = "", set = null }) {
 export function formulaSource({ title, formula }) {
   return {
     title,
-    async fetch(page) {
-      const params = { q: formula, page: page + 1, limit: PAGE, fields: GRID_FIELDS };
+    async fetch(page, size) {
+      const params = { q: formula, page: page + 1, limit: size, fields: GRID_FIELDS };
       const answer = await call("GET", "/imgs" + query(params));
       const { results, count } = answer.data;
-      return { images: results, more: (page + 1) * PAGE < count };
+      return { images: results, more: (page + 1) * size < count };
     },
   };
 }
