@@ -94,7 +94,7 @@ def open_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[
             raise ItemFailure("image_too_large", str(warning)) from None
         except Exception as error:  # whatever a hostile header makes a plugin raise
             raise ItemFailure(
-                "decode_failed", f"the {image_format.upper()} header is broken: {error}"
+                "decode_failed", f"the {image_format.upper()} header is broken: {_told(error, path)}"
             ) from None
     with image:
         width, height = image.size
@@ -103,6 +103,12 @@ def open_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[
         if width * height > max_pixels:
             raise _too_large(width * height, max_pixels)
         yield Decoded(image, image_format, width, height)
+
+
+def _told(error: Exception, path: Path | str) -> str:
+    """The decoder's message without the file's path, which is ours and not the client's business
+    (Pillow names the file it could not identify)."""
+    return str(error).replace(str(path), "the file") if path else str(error)
 
 
 def load(decoded: Decoded, *, at_least: tuple[int, int] | None = None) -> None:
@@ -122,5 +128,6 @@ def load(decoded: Decoded, *, at_least: tuple[int, int] | None = None) -> None:
             raise ItemFailure("image_too_large", "the image does not fit in memory") from None
         except Exception as error:  # truncated or corrupt data, whatever the decoder raises
             raise ItemFailure(
-                "decode_failed", f"the {decoded.format.upper()} data is broken: {error}"
+                "decode_failed",
+                f"the {decoded.format.upper()} data is broken: {_told(error, image.filename)}",
             ) from None

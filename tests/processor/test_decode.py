@@ -116,3 +116,13 @@ def test_the_exif_orientation_is_read(corpus: Path) -> None:
     with decode.open_image(corpus / "pillow" / "valid" / "hopper.png") as decoded:
         decode.load(decoded)
         assert decode.orientation_of(decoded.image) == 1
+
+
+def test_no_failure_names_the_file_the_server_keeps(corpus: Path) -> None:
+    # Pillow's "cannot identify image file '/…/incoming/…'" reached clients with our path in it.
+    for path in sorted((corpus / "pillow" / "hostile").iterdir()):
+        try:
+            with decode.open_image(path) as decoded:
+                decode.load(decoded)
+        except ItemFailure as failure:
+            assert str(path) not in failure.message and path.name not in failure.message, failure.message
