@@ -52,6 +52,9 @@ class Sources(ThreadingHTTPServer):
     def missing(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/gone.jpg"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a kill cuts the server's fetches off, by design."""
+
 
 class _SourceHandler(BaseHTTPRequestHandler):
     server: Sources
