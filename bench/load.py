@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from ingest import CPUS, HOST, photos, server, tree_cpu_seconds, upload_one, with_comment
+from ingest import CPUS, HOST, TERMINAL, photos, server, tree_cpu_seconds, with_comment
 from poll import cpu_seconds
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -204,6 +204,8 @@ class Clients:
         sent = time.perf_counter()
         status, answer, content = await connection.request(method, target, headers, body)
         self.tally.note(route, status, time.perf_counter() - sent)
+        if route == POLL:
+            self.tally.latencies[f"{POLL} {status}"].append(self.tally.latencies[route][-1])
         if route == POLL and "etag" in answer:
             self.etags[target.rsplit("/", 1)[1]] = answer["etag"]
         elif route.startswith("PATCH") and status == 202:
@@ -232,6 +234,29 @@ def run_client_job(job: str) -> None:
 
 
 # --- uploads ----------------------------------------------------------------------------------
+
+
+def upload(client: httpx.Client, name: str, data: bytes) -> dict[str, Any]:
+    """Ticket, upload, then polls every quarter second with If-None-Match until the operation
+    ends: short polls, not held ones, so that the access log's poll timings are all alike."""
+    ticket = client.post(
+        "/v1/uploads", json={"filename": name}, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    ticket.raise_for_status()
+    form = ticket.json()
+    sent = client.post(form["upload_url"], data=form["fields"], files={form["file_field"]: (name, data)})
+    sent.raise_for_status()
+    operation: dict[str, Any] = sent.json()
+    etag = None
+    while operation["status"] not in TERMINAL:
+        time.sleep(0.25)
+        headers = {"If-None-Match": etag} if etag else {}
+        answer = client.get(f"/v1/operations/{operation['uuid']}", headers=headers)
+        if answer.status_code == 200:
+            operation, etag = answer.json(), answer.headers["ETag"]
+        elif answer.status_code != 304:
+            answer.raise_for_status()
+    return operation
 
 
 @dataclass
@@ -267,7 +292,7 @@ class Uploads:
                         return
                     data = with_comment(contents[index % len(contents)], f"load {index} {uuid.uuid4()}")
                     try:
-                        operation = upload_one(client, f"load-{index:05d}.jpg", data)
+                        operation = upload(client, f"load-{index:05d}.jpg", data)
                     except (httpx.HTTPError, RuntimeError) as error:
                         self.failed.append(f"upload {index}: {error}")
                         continue
@@ -327,6 +352,8 @@ def _ms(value: float | None) -> str:
 def summarize(client: dict[str, Any], server: dict[str, list[float]], seconds: float) -> dict[str, Any]:
     routes = {}
     for route, latencies in sorted(client["latencies"].items()):
+        if route not in client["statuses"]:
+            continue  # the polls again, by status (see poll_by_status)
         timed = server.get(route, [])
         routes[route] = {
             "requests": len(latencies),
@@ -376,9 +403,11 @@ def report(results: dict[str, Any]) -> None:
         )
     )
     poll = results["routes"].get(POLL, {})
-    for status, row in results["poll_server_by_status"].items():
+    for status, row in results["poll_by_status"].items():
         print(
-            f"  polls answered {status}, in the server: p50 {_ms(row['p50_ms'])}, p99 {_ms(row['p99_ms'])} ms"
+            f"  {row['requests']} polls answered {status}: p50 {_ms(row['p50_ms'])},"
+            f" p99 {_ms(row['p99_ms'])} ms; in the server p50 {_ms(row['server_p50_ms'])},"
+            f" p99 {_ms(row['server_p99_ms'])} ms"
         )
     verdict = "met" if (poll.get("p99_ms") or 1e9) <= POLL_GOAL_MS else "MISSED"
     print(
@@ -469,10 +498,13 @@ def main() -> int:
                 "cpus": CPUS,
                 "load_average_before": load_before,
                 "routes": summarize(client, timed, seconds),
-                "poll_server_by_status": {
+                "poll_by_status": {
                     status: {
-                        "p50_ms": percentile(timed[f"{POLL} {status}"], 0.5),
-                        "p99_ms": percentile(timed[f"{POLL} {status}"], 0.99),
+                        "requests": len(client["latencies"].get(f"{POLL} {status}", [])),
+                        "p50_ms": percentile(client["latencies"].get(f"{POLL} {status}", []), 0.5),
+                        "p99_ms": percentile(client["latencies"].get(f"{POLL} {status}", []), 0.99),
+                        "server_p50_ms": percentile(timed[f"{POLL} {status}"], 0.5),
+                        "server_p99_ms": percentile(timed[f"{POLL} {status}"], 0.99),
                     }
                     for status in ("200", "304")
                 },

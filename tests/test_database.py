@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiosqlite
+
 from app.storage.database import Database
 
 
@@ -73,4 +75,33 @@ async def test_a_failed_commit_leaves_the_writer_usable(tmp_path: Path) -> None:
         row = await db.fetch_one("SELECT count(*) AS n FROM child")
         assert row is not None and row["n"] == 0
     finally:
+        await db.close()
+
+
+async def test_a_lookup_does_not_queue_behind_busy_readers(tmp_path: Path) -> None:
+    import threading
+
+    gate = threading.Event()
+
+    async def with_gate(connection: aiosqlite.Connection) -> None:
+        # A statement calling gate() holds its reader until the test opens the gate.
+        await connection.create_function("gate", 0, lambda: gate.wait(10))
+
+    db = Database(tmp_path / "db.sqlite3", readers=1, on_connect=with_gate)
+    await db.open()
+    try:
+        async with db.write() as tx:
+            await tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            await tx.execute("INSERT INTO t VALUES (7)")
+        busy = asyncio.create_task(db.fetch_all("SELECT gate()"))
+        await asyncio.sleep(0.05)
+        # The only reader is held (a poll's lookup comes while searches fill the pool).
+        row = await asyncio.wait_for(db.lookup("SELECT n FROM t WHERE n = ?", (7,)), 5)
+        assert row is not None and row["n"] == 7
+        assert await db.lookup("SELECT n FROM t WHERE n = ?", (8,)) is None
+        assert not busy.done()
+        gate.set()
+        await busy
+    finally:
+        gate.set()
         await db.close()

@@ -362,7 +362,7 @@ async def test_a_304_is_answered_without_the_database(
 
         return call
 
-    for name in ("fetch_one", "fetch_all", "write"):
+    for name in ("fetch_one", "fetch_all", "lookup", "write"):
         monkeypatch.setattr(server.runtime.db, name, counted(name))
     for _ in range(10):
         for uuid, etag in etags.items():

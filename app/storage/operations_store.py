@@ -143,12 +143,12 @@ async def insert(tx: Transaction, new: NewOperation) -> OperationRecord:
 
 
 async def by_uuid(db: Database | Transaction, uuid: str, account_id: int) -> OperationRecord | None:
-    row = await db.fetch_one(_BY_UUID, (uuid, account_id))
+    row = await db.lookup(_BY_UUID, (uuid, account_id))
     return None if row is None else _record(row)
 
 
 async def by_op_id(db: Database | Transaction, op_id: int, account_id: int) -> OperationRecord | None:
-    row = await db.fetch_one(_BY_OP_ID, (op_id, account_id))
+    row = await db.lookup(_BY_OP_ID, (op_id, account_id))
     return None if row is None else _record(row)
 
 
