@@ -411,3 +411,30 @@ async def test_one_image_in_the_search_dialect(search: Harness, source_server: S
     assert (await search.client.get("/imgs/a%2Fb", params={"colour": "x"})).status_code == 422
     missing = await search.client.get("/imgs/ghost")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "image_not_found"
+
+
+async def test_a_batch_of_changes_rewrites_keywords_and_full_text(
+    search: Harness, source_server: SourceServer
+) -> None:
+    created = [image(source_server, name, title=f"Old {name}", keywords=["old", "shared"]) for name in "abc"]
+    assert (await search.client.post("/imgs", json=created)).status_code == 200
+    changes = [
+        {"id": "a", "title": "Lighthouse", "keywords": ["new", "Shared", "NEW", "place:Porto"]},
+        {"id": "b", "city": "Cork"},
+        {"id": "missing", "title": "x"},
+    ]
+    op = (await search.client.patch("/imgs", params={"strict": "false"}, json=changes)).json()
+    assert (op["success"], op["num_good"], op["num_skipped"]) == (True, 2, 1)
+    shown = {id: (await search.client.get(f"/imgs/{id}")).json() for id in "abc"}
+    assert shown["a"]["keywords"][-3:] == ["new", "Shared", "place:Porto"]
+    assert shown["b"]["keywords"][:2] == ["old", "shared"] and shown["b"]["city"] == "Cork"
+    for q, expected in [
+        ("t~lighthouse", ["a"]),
+        ("t~old", ["b", "c"]),
+        ("t~porto && t~new", ["a"]),
+        ("t~cork", ["b"]),
+        ("t~~~colour red", ["a", "b", "c"]),  # the colour tags stayed in the FTS keywords
+    ]:
+        found = (await search.client.get("/imgs", params={"q": q, "sort_by": "image_id"})).json()
+        assert [result["image_id"] for result in found["results"]] == expected, q
+    assert await search.runtime.db.fetch_all("SELECT * FROM fts_refresh_deferred") == []

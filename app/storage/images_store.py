@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import unicodedata
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -23,6 +25,11 @@ _IDS_FOR_UUIDS = QUERIES["image_ids_for_uuids"]
 _BY_EXTERNAL_IDS = QUERIES["images_by_external_ids"]
 _DELETE_KEYWORDS_EXCEPT = QUERIES["delete_keywords_except_namespace"]
 _DELETE_KEYWORDS_IN = QUERIES["delete_keywords_in_namespace"]
+_DELETE_KEYWORDS_EXCEPT_OF_IMAGES = QUERIES["delete_keywords_except_namespace_of_images"]
+_KEYWORD_ROWS_OF_IMAGES = QUERIES["keyword_rows_of_images"]
+_DEFER_FTS = QUERIES["defer_fts_refresh"]
+_UPDATE_FTS = QUERIES["update_images_fts"]
+_END_FTS_DEFERRAL = QUERIES["end_fts_deferral"]
 _INSERT_CREDIT = QUERIES["insert_credit"]
 _DELETE_CREDIT = QUERIES["delete_credit"]
 _CREDITS_OF = QUERIES["credits_of_images"]
@@ -152,6 +159,44 @@ async def replace_keywords_except(
     await add_keywords(tx, image_id, keywords)
 
 
+async def replace_keywords_except_many(
+    tx: Transaction, keywords_of: dict[int, list[Keyword]], kept_namespace: str
+) -> None:
+    """`replace_keywords_except` for many images: one DELETE, one read, one INSERT batch."""
+    ids = msgspec.json.encode(list(keywords_of)).decode()
+    await tx.execute(_DELETE_KEYWORDS_EXCEPT_OF_IMAGES, (ids, kept_namespace))
+    kept: dict[int, set[tuple[str, str]]] = {}
+    next_position: dict[int, int] = {}
+    for row in await tx.fetch_all(_KEYWORD_ROWS_OF_IMAGES, (ids,)):
+        kept.setdefault(row["image_id"], set()).add((row["namespace"], row["value_folded"]))
+        next_position[row["image_id"]] = max(next_position.get(row["image_id"], 0), row["position"] + 1)
+    rows = []
+    for image_id, keywords in keywords_of.items():
+        # As add_keywords: a keyword the image has already is ignored and takes no position.
+        present = kept.get(image_id, set())
+        position = next_position.get(image_id, 0)
+        for keyword in keywords:
+            key = (keyword.namespace or "", keyword.folded)
+            if key not in present:
+                present.add(key)
+                rows.append((image_id, key[0], keyword.value, key[1], position))
+                position += 1
+    await tx.executemany(_INSERT_KEYWORD, rows)
+
+
+@asynccontextmanager
+async def fts_deferred(tx: Transaction, image_ids: list[int]) -> AsyncIterator[None]:
+    """Writes of these images inside the block leave their FTS rows alone; each is rewritten
+    once at its end. The schema's triggers rewrite an image's FTS row for every change of the
+    row and for every keyword row written, ten times per image for a new list of keywords.
+    An exception inside must roll the transaction back (as `Database.write` does)."""
+    ids = msgspec.json.encode(image_ids).decode()
+    await tx.execute(_DEFER_FTS, (ids,))
+    yield
+    await tx.execute(_UPDATE_FTS, (ids,))
+    await tx.execute(_END_FTS_DEFERRAL)
+
+
 async def replace_keywords_in(
     tx: Transaction, image_id: int, namespace: str, keywords: list[Keyword]
 ) -> None:
@@ -237,12 +282,22 @@ async def credits_of(db: Database | Transaction, image_ids: list[int]) -> dict[i
 
 async def update(tx: Transaction, image_id: int, changes: dict[str, Any]) -> None:
     """Set the given columns (names from WRITABLE_COLUMNS) and `updated_at`."""
-    unknown = set(changes) - WRITABLE_COLUMNS
-    if unknown:
-        raise ValueError(f"not writable image columns: {sorted(unknown)}")
-    assignments = ", ".join(f"{column} = ?" for column in [*changes, "updated_at"])
-    values = [_column_value(column, value) for column, value in changes.items()]
-    await tx.execute(f"UPDATE images SET {assignments} WHERE image_id = ?", [*values, now_text(), image_id])
+    await update_many(tx, {image_id: changes})
+
+
+async def update_many(tx: Transaction, changes: dict[int, dict[str, Any]]) -> None:
+    """`update` of many images (image id → its changes): one statement per set of columns."""
+    moment = now_text()
+    grouped: dict[tuple[str, ...], list[list[Any]]] = {}
+    for image_id, columns in changes.items():
+        unknown = set(columns) - WRITABLE_COLUMNS
+        if unknown:
+            raise ValueError(f"not writable image columns: {sorted(unknown)}")
+        values = [_column_value(column, value) for column, value in columns.items()]
+        grouped.setdefault(tuple(columns), []).append([*values, moment, image_id])
+    for names, rows in grouped.items():
+        assignments = ", ".join(f"{column} = ?" for column in [*names, "updated_at"])
+        await tx.executemany(f"UPDATE images SET {assignments} WHERE image_id = ?", rows)
 
 
 async def delete(tx: Transaction, image_id: int) -> bool:

@@ -192,6 +192,7 @@ async def _commit(
     written = [item for item in items if item.reached or not canceled]
     for _ in range(ATTEMPTS):
         outcome = _Outcome()
+        metadata_only: list[_Item] = []
         try:
             async with context.commit() as tx:
                 made = [item.processed for item in written if item.processed is not None]
@@ -214,6 +215,9 @@ async def _commit(
                         outcome.errors.append(item.error)
                     elif item.action == "skip":
                         outcome.skipped += 1
+                    elif item.processed is None and item.action in ("update", "replace"):
+                        metadata_only.append(item)
+                        outcome.good += 1
                     else:
                         outcome.old_files += await _apply(tx, account_id, item, lang)
                         outcome.good += 1
@@ -223,6 +227,7 @@ async def _commit(
                         f"{len(outcome.errors)} of {len(items)} images failed; nothing was changed.",
                         outcome.errors,
                     )
+                await _apply_metadata(tx, metadata_only)
                 context.progress_failed = len(outcome.errors)
                 context.result.update(
                     num_good=outcome.good,
@@ -255,20 +260,7 @@ async def _apply(tx: Transaction, account_id: int, item: _Item, lang: Language) 
     """Write one good item; return the files it stopped using."""
     if item.action == "delete":
         return await _delete(tx, item)
-    columns = dict(item.columns)
-    keywords_given = item.keywords
-    if item.action == "replace":
-        # A replace (or a relaxed create of an existing id) clears what it leaves out.
-        columns = {column: ([] if column in LIST_COLUMNS else None) for column in COLUMNS.values()} | columns
-        keywords_given = item.keywords or []
-    if item.processed is not None:
-        columns.update(file_columns(item.processed))
-    columns["src"] = item.src if item.src is not None else (item.existing.src if item.existing else None)
-    if item.action == "update" and item.src is None:
-        columns.pop("src")
-    keywords = (
-        None if keywords_given is None else [parse_keyword(text, "keywords") for text in keywords_given]
-    )
+    columns, keywords = _changes(item)
     old: list[MediaFile] = []
     if item.action == "insert":
         image = await images_store.insert(tx, account_id, {"external_id": item.id, **columns})
@@ -292,6 +284,45 @@ async def _apply(tx: Transaction, account_id: int, item: _Item, lang: Language) 
         tags = [Keyword(COLOUR_NAMESPACE, name) for name in colour_tags(columns["colours"], lang)]
         await images_store.replace_keywords_in(tx, image.image_id, COLOUR_NAMESPACE, tags)
     return old
+
+
+async def _apply_metadata(tx: Transaction, items: list[_Item]) -> None:
+    """Write the good updates and replaces that processed no file, all at once: a statement per
+    table for all of them and one FTS rewrite per image (one at a time, a 10 000-item write
+    spent 35 s in hops to the writer thread and in ten FTS rewrites per image)."""
+    if not items:
+        return
+    changes: dict[int, dict[str, Any]] = {}
+    keywords_of: dict[int, list[Keyword]] = {}
+    for item in items:
+        if item.existing is None:
+            raise RuntimeError(f"{item.action} of an image that does not exist")
+        columns, keywords = _changes(item)
+        changes[item.existing.image_id] = columns
+        if keywords is not None:
+            keywords_of[item.existing.image_id] = keywords
+    async with images_store.fts_deferred(tx, list(changes)):
+        await images_store.update_many(tx, changes)
+        await images_store.replace_keywords_except_many(tx, keywords_of, COLOUR_NAMESPACE)
+
+
+def _changes(item: _Item) -> tuple[dict[str, Any], list[Keyword] | None]:
+    """The columns a good item writes, and its keywords (None: left as they are)."""
+    columns = dict(item.columns)
+    keywords_given = item.keywords
+    if item.action == "replace":
+        # A replace (or a relaxed create of an existing id) clears what it leaves out.
+        columns = {column: ([] if column in LIST_COLUMNS else None) for column in COLUMNS.values()} | columns
+        keywords_given = item.keywords or []
+    if item.processed is not None:
+        columns.update(file_columns(item.processed))
+    columns["src"] = item.src if item.src is not None else (item.existing.src if item.existing else None)
+    if item.action == "update" and item.src is None:
+        columns.pop("src")
+    keywords = (
+        None if keywords_given is None else [parse_keyword(text, "keywords") for text in keywords_given]
+    )
+    return columns, keywords
 
 
 async def _delete(tx: Transaction, item: _Item) -> list[MediaFile]:

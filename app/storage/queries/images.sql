@@ -57,3 +57,28 @@ DELETE FROM image_keywords WHERE image_id = ? AND namespace != ?;
 -- name: delete_keywords_in_namespace
 -- Remove an image's keywords of one namespace.
 DELETE FROM image_keywords WHERE image_id = ? AND namespace = ?;
+
+-- name: update_images_fts
+-- Rewrite the FTS rows of the images whose ids are in a JSON array from their documents.
+UPDATE images_fts SET (title, description, keywords, filename, metadata) = (
+    SELECT d.title, d.description, d.keywords, d.filename, d.metadata FROM images_fts_document AS d
+    WHERE d.image_id = images_fts.rowid
+) WHERE rowid IN (SELECT value FROM json_each(?));
+
+-- name: defer_fts_refresh
+-- Leave the FTS rows of the images whose ids are in a JSON array to update_images_fts.
+INSERT OR IGNORE INTO fts_refresh_deferred (image_id) SELECT value FROM json_each(?);
+
+-- name: end_fts_deferral
+-- The FTS triggers look after every image again.
+DELETE FROM fts_refresh_deferred;
+
+-- name: delete_keywords_except_namespace_of_images
+-- Remove the keywords but those of one namespace of the images whose ids are in a JSON array.
+DELETE FROM image_keywords
+WHERE image_id IN (SELECT value FROM json_each(?)) AND namespace != ?;
+
+-- name: keyword_rows_of_images
+-- Every keyword row of the images whose ids are in a JSON array.
+SELECT image_id, namespace, value_folded, position FROM image_keywords
+WHERE image_id IN (SELECT value FROM json_each(?));
