@@ -387,10 +387,16 @@ def report(results: dict[str, Any]) -> None:
         )
     total = sum(row["requests"] for row in results["routes"].values())
     print(f"total {total} requests, {total / results['seconds']:.0f}/s")
+    for route, row in results["uploads_in_the_server"].items():
+        print(
+            f"{route:<28}{row['requests']:>9}{'':>32}"
+            f"{_ms(row['p50_ms']) + '/' + _ms(row['p99_ms']):>16}  (the uploader's)"
+        )
+    busy = (results["server_tree_cpu_share"] - results["server_cpu_share"]) / CPUS
     print(
         f"photos processed during the run: {results['photos_processed']} "
-        f"({results['photos_processed'] / results['seconds']:.2f}/s); upload failures: "
-        f"{len(results['upload_failures'])}"
+        f"({results['photos_processed'] / results['seconds']:.2f}/s), processor workers busy {busy:.0%} "
+        f"of their {CPUS} cores; upload failures: {len(results['upload_failures'])}"
     )
     print(
         f"CPU share: server process (event loop and its threads) {results['server_cpu_share']:.0%}, "
@@ -507,6 +513,14 @@ def main() -> int:
                         "server_p99_ms": percentile(timed[f"{POLL} {status}"], 0.99),
                     }
                     for status in ("200", "304")
+                },
+                "uploads_in_the_server": {
+                    route: {
+                        "requests": len(timed[route]),
+                        "p50_ms": percentile(timed[route], 0.5),
+                        "p99_ms": percentile(timed[route], 0.99),
+                    }
+                    for route in ("POST /v1/uploads", "POST /v1/uploads/file")
                 },
                 "photos_processed": processed,
                 "upload_failures": uploads.failed,
