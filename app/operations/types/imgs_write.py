@@ -9,6 +9,7 @@ the bad ones are reported. Strict mode decides what an existing or missing id me
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -319,10 +320,14 @@ def _changes(item: _Item) -> tuple[dict[str, Any], list[Keyword] | None]:
     columns["src"] = item.src if item.src is not None else (item.existing.src if item.existing else None)
     if item.action == "update" and item.src is None:
         columns.pop("src")
-    keywords = (
-        None if keywords_given is None else [parse_keyword(text, "keywords") for text in keywords_given]
-    )
+    keywords = None if keywords_given is None else [_keyword(text) for text in keywords_given]
     return columns, keywords
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyword(text: str) -> Keyword:
+    # Batches repeat their keywords: 30 000 parses were 0.7 s of a 10 000-item write.
+    return parse_keyword(text, "keywords")
 
 
 async def _delete(tx: Transaction, item: _Item) -> list[MediaFile]:
