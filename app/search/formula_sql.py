@@ -41,7 +41,6 @@ from app.search.formula_ast import (
     NumberFilter,
     Operator,
     Or,
-    Orientation,
     OrientationFilter,
     PartialDate,
     StringField,
@@ -98,19 +97,42 @@ _FLAG_COLUMNS = {
     Flag.MODEL_RELEASE: "i.model_release",
     Flag.PROPERTY_RELEASE: "i.property_release",
 }
-_ORIENTATIONS = {
-    Orientation.LANDSCAPE: "i.width > i.height",
-    Orientation.PORTRAIT: "i.width < i.height",
-    Orientation.SQUARE: "i.width = i.height",
-}
+# Python's whitespace among ASCII characters, which fold() strips.
+_ASCII_WHITESPACE = "char(32, 9, 10, 11, 12, 13, 28, 29, 30, 31)"
+# As the index images_orientation has it (migration 0009), so that the index answers `o=`.
+ORIENTATION = (
+    "(CASE WHEN i.width > i.height THEN 'landscape' WHEN i.width < i.height THEN 'portrait'"
+    " WHEN i.width = i.height THEN 'square' END)"
+)
+# The string columns with an index of their folded values (migration 0009), and that key.
+_FOLDED_INDEXED = frozenset(
+    {
+        "status",
+        "location",
+        "city",
+        "country",
+        "event",
+        "creator",
+        "provider",
+        "shot",
+        "scene",
+        "technique",
+        "medium",
+    }
+)
+_FOLDED_KEY = (
+    "(CASE WHEN typeof({0}) = 'text' AND length({0}) = length(CAST({0} AS BLOB))"
+    f" THEN trim(lower({{0}}), {_ASCII_WHITESPACE})"
+    " WHEN {0} IS NOT NULL THEN char(1) END)"
+)
+# The key of text that is not ASCII, in those indexes and in image_list_elements.
+_NOT_ASCII = "char(1)"
 # BM25 of every match computed once, then looked up per image: `MATCH ? AND rowid = i.image_id`
 # would run the whole full-text query again for each image (minutes for a few thousand).
 _RANK = (
     f"(WITH r AS MATERIALIZED (SELECT rowid AS image_id, {_BM25} AS score FROM images_fts"
     " WHERE images_fts MATCH ?) SELECT r.score FROM r WHERE r.image_id = i.image_id)"
 )
-# Python's whitespace among ASCII characters, which fold() strips.
-_ASCII_WHITESPACE = "char(32, 9, 10, 11, 12, 13, 28, 29, 30, 31)"
 _KEYWORD_TEXT = "CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END"
 
 
@@ -130,6 +152,15 @@ def _join(separator: str, parts: list[Sql]) -> Sql:
         "(" + separator.join(part.text for part in parts) + ")",
         tuple(param for part in parts for param in part.params),
     )
+
+
+def _either(parts: list[Sql]) -> Sql:
+    """`part OR part …` without the parts that are false: `x IN (…) OR 0` is a condition SQLite
+    no longer reads `x` from an index for."""
+    kept = [part for part in parts if part != _FALSE]
+    if not kept:
+        return _FALSE
+    return kept[0] if len(kept) == 1 else _join(" OR ", kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,27 +224,32 @@ class _Compiler:
         if operator is Operator.SUPER_SIMILAR:
             whole = f"{_FTS_COLUMNS} : {_fts_string(' '.join(found))}"
             colours = _colour_names(found[0], prefix=False) if len(found) == 1 else []
-            sql = _join(" OR ", [_fts_match(whole), _colours(colours)])
+            sql = _either([_fts_match(whole), _colours(colours)])
         elif operator is Operator.VERY_SIMILAR:
             whole = f"{_FTS_COLUMNS} : ({' AND '.join(prefixes)})"
-            # Word by word, so that a colour tag can stand for any one of the words.
-            sql = _join(
-                " AND ",
-                [
-                    _join(
-                        " OR ",
-                        [
-                            _fts_match(f"{_FTS_COLUMNS} : {prefix}"),
-                            _colours(_colour_names(word, prefix=True)),
-                        ],
-                    )
-                    for prefix, word in zip(prefixes, found, strict=True)
-                ],
-            )
+            sql = _fts_match(whole)
+            colours = sorted({name for word in found for name in _colour_names(word, prefix=True)})
+            if colours:
+                # Word by word, a colour tag may stand for any one of the words. An image found
+                # so and not by the words alone has one of those colours, so the word by word
+                # test runs on those images only: SQLite starts from the two sets of ids.
+                word_by_word = _join(
+                    " AND ",
+                    [
+                        _either(
+                            [
+                                _fts_match(f"{_FTS_COLUMNS} : {prefix}"),
+                                _colours(_colour_names(word, prefix=True)),
+                            ]
+                        )
+                        for prefix, word in zip(prefixes, found, strict=True)
+                    ],
+                )
+                sql = _either([sql, _join(" AND ", [_colours(colours), word_by_word])])
         else:
             whole = f"{_FTS_COLUMNS} : ({' OR '.join(prefixes)})"
             colours = sorted({name for word in found for name in _colour_names(word, prefix=True)})
-            sql = _join(" OR ", [_fts_match(whole), _colours(colours)])
+            sql = _either([_fts_match(whole), _colours(colours)])
         if ranked:
             self.ranking.append(Sql(_RANK, (whole,)))
         return sql
@@ -258,12 +294,15 @@ def _fts_match(expression: str) -> Sql:
 
 
 def _colours(names: list[str]) -> Sql:
-    """The image has one of these colour tags (stored by their English names)."""
+    """The image has one of these colour tags (stored by their English names). A set read from
+    image_colours, not a look into each image's colours: with that, `t~~red boat` read every
+    image instead of starting from the full-text matches."""
     if not names:
         return _FALSE
     marks = ", ".join("?" for _ in names)
-    named = f"json_extract(c.value, '$.name') IN ({marks})"
-    return Sql(f"EXISTS (SELECT 1 FROM json_each(i.colours) AS c WHERE {named})", tuple(names))
+    return Sql(
+        f"i.image_id IN (SELECT c.image_id FROM image_colours AS c WHERE c.name IN ({marks}))", tuple(names)
+    )
 
 
 def _colour_names(word: str, *, prefix: bool) -> list[str]:
@@ -282,13 +321,17 @@ def _filter(node: Filter) -> Sql:
         case NumberFilter(field, operator, values):
             return _join(" OR ", [_number(field, operator, float(value)) for value in values])
         case OrientationFilter(orientation):
-            return Sql(f"({_ORIENTATIONS[orientation]})")
+            return Sql(f"{ORIENTATION} = ?", (orientation.value,))
         case FlagFilter(field, value):
             return Sql(f"{_FLAG_COLUMNS[field]} = ?", (int(value),))
         case ListFilter(ListField.KEYWORDS, operator, values):
             return _keywords(operator, values)
+        case ListFilter(field, Operator.EQUAL | Operator.ANY_OF as operator, values):
+            return _list_elements(field.value, operator, values)
         case ListFilter(field, operator, values):
             return _json_list(f"i.{field.value}", operator, values)
+        case StringFilter(field, Operator.EQUAL, value) if _STRING_COLUMNS[field] in _FOLDED_INDEXED:
+            return _folded_equal(_STRING_COLUMNS[field], value)
         case StringFilter(field, operator, value):
             return _string(f"i.{_STRING_COLUMNS[field]}", operator, value)
         case _:  # text and image filters need the compiler's state
@@ -351,18 +394,39 @@ def _string(column: str, operator: Operator, value: str) -> Sql:
             return Sql(f"{_fold(column)} {_COMPARISON[operator]} ?", (fold(value),))
 
 
+def _folded_equal(column: str, value: str) -> Sql:
+    """`=` on a string column with a folded index: its key is the folded value, or char(1) for
+    text that is not ASCII, folded then in Python. For ASCII text the index alone answers:
+    `fold()` is not reached, so the row is not read."""
+    key = _FOLDED_KEY.format(f"i.{column}")
+    folded = fold(value)
+    return Sql(
+        f"({key} IN (?, {_NOT_ASCII}) AND ({key} = ? OR fold(i.{column}) = ?))", (folded, folded, folded)
+    )
+
+
+def _list_elements(field: str, operator: Operator, values: tuple[str, ...]) -> Sql:
+    """`=` (all of them) and `∩` (any) ignoring case, from image_list_elements: the elements
+    keyed by their casefolded text, or by char(1) when not ASCII, casefolded here in Python."""
+    folded = [casefold(value) for value in values]
+
+    def having(wanted: list[str | None]) -> Sql:
+        marks = ", ".join("?" for _ in wanted)
+        return Sql(
+            "i.image_id IN (SELECT e.image_id FROM image_list_elements AS e WHERE e.field = ?"
+            f" AND e.folded IN ({marks}, {_NOT_ASCII})"
+            f" AND (e.folded IN ({marks}) OR casefold(e.value) IN ({marks})))",
+            (field, *wanted, *wanted, *wanted),
+        )
+
+    if operator is Operator.ANY_OF:
+        return having(folded)
+    return _join(" AND ", [having([value]) for value in folded])
+
+
 def _json_list(column: str, operator: Operator, values: tuple[str, ...]) -> Sql:
     each = f"FROM json_each({column}) AS e WHERE"
-    element = _casefold("e.value")
     match operator:
-        case Operator.EQUAL:
-            return _join(
-                " AND ",
-                [Sql(f"EXISTS (SELECT 1 {each} {element} = ?)", (casefold(v),)) for v in values],
-            )
-        case Operator.ANY_OF:
-            marks = ", ".join("?" for _ in values)
-            return Sql(f"EXISTS (SELECT 1 {each} {element} IN ({marks}))", tuple(casefold(v) for v in values))
         case Operator.SIMILAR:
             return _similar_elements(f"SELECT 1 {each}", "e.value", values)
         case _:
@@ -401,7 +465,21 @@ def _keywords(operator: Operator, values: tuple[str, ...]) -> Sql:
         Sql(f"(k.namespace = ? AND {column} = ?)", keyword) for keyword in keywords if keyword is not None
     ]
     if operator is Operator.ANY_OF:
-        inner = _join(" OR ", tests)
+        # One `value IN (…)` per namespace: a single range of the index, where an OR of the
+        # pairs made SQLite merge a range per keyword (twice the time for three).
+        values_of: dict[str, list[str]] = {}
+        for namespace, value in (keyword for keyword in keywords if keyword is not None):
+            values_of.setdefault(namespace, []).append(value)
+        inner = _join(
+            " OR ",
+            [
+                Sql(
+                    f"(k.namespace = ? AND {column} IN ({', '.join('?' for _ in values)}))",
+                    (namespace, *values),
+                )
+                for namespace, values in values_of.items()
+            ],
+        )
         return Sql(f"{having} {inner.text})", inner.params)
     every = _join(" AND ", [Sql(f"{having} {test.text})", test.params) for test in tests])
     if operator is not Operator.IDENTICAL:

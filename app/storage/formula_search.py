@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from app.search.formula_sql import CompiledFormula, Sql
+from app.search.formula_sql import ORIENTATION, CompiledFormula, Sql
 from app.storage.database import Database
 from app.storage.images_store import ImageRow, image_from_row
 
@@ -60,9 +60,6 @@ _STRINGS = {
     "technique": "i.technique",
 }
 _LISTS = ("categories", "collections")
-_ORIENTATION = (
-    "CASE WHEN i.width > i.height THEN 'landscape' WHEN i.width < i.height THEN 'portrait' ELSE 'square' END"
-)
 FACETS = frozenset({*_FLAGS, *_STRINGS, *_LISTS, "orientation", "keywords"})
 
 # Ties in any sort: newest first, then by public uuid (imgs.md).
@@ -100,8 +97,8 @@ async def facet(db: Database, formula: CompiledFormula, name: str, limit: int) -
         )
     elif name == "orientation":
         sql = (
-            f"SELECT {_ORIENTATION} AS value, count(*) AS n FROM images AS i "
-            f"WHERE {where} AND i.width IS NOT NULL AND i.height IS NOT NULL GROUP BY value"
+            f"SELECT {ORIENTATION} AS value, count(*) AS n FROM images AS i "
+            f"WHERE {where} AND {ORIENTATION} IS NOT NULL GROUP BY value"
         )
     elif name in _STRINGS:
         column = _STRINGS[name]

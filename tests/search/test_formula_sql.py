@@ -16,7 +16,7 @@ from app.search.formula_ast import Formula
 from app.search.formula_sql import CompiledFormula, compile_formula
 from app.search.image_similarity import Neighbours, PhashIndex, similarity_references
 from app.search.query_formula import parse_formula
-from app.search.sql_functions import SQL_FUNCTIONS
+from app.search.sql_functions import SQL_FUNCTIONS, register_functions
 from app.storage import images_store
 from app.storage.database import Database
 from app.storage.migrations import migrate
@@ -70,7 +70,7 @@ IMAGES: list[dict[str, Any]] = [
     ),
     dict(
         external_id="cafe", title="Café crème", city="Zürich", creator="Zoë", keywords=["Café"],
-        categories=["Food", "nature"], width=300, height=200,
+        categories=["Food", "nature", "Été"], width=300, height=200,
     ),
     dict(
         external_id="alpha", title="Alpha", status="RDA Only", src="https://example.com/a.jpg",
@@ -270,6 +270,10 @@ CASES: list[tuple[str, set[str]]] = [
     ("cat===Nature,Travel", {"sunset", "exact"}),
     ("cat===nature,travel", set()),
     ("col∩Exclusive,Archive", {"sunset", "sunrise", "city", "alpha"}),
+    ("cat=ÉTÉ", {"cafe"}),
+    ("cat∩été,travel", {"sunset", "cafe", "exact"}),
+    ("cat=ete", set()),
+    ("!cat∩été", ALL - {"cafe"}),
     ("col~arch", {"sunrise", "city", "alpha"}),
     ("!col=exclusive", ALL - {"sunset", "sunrise", "alpha"}),
     # precedence: ! before && before ||
@@ -310,6 +314,25 @@ def test_values_are_bound_never_pasted(library: Library, q: str, expected: set[s
     assert value not in compiled.where
     assert library.ids(compiled) == expected
     assert library.search("") == ALL  # nothing was dropped
+
+
+@pytest.mark.parametrize(
+    ("q", "index"),
+    [
+        ("a=jane doe", "images_creator_folded"),
+        ("status=active", "images_status_folded"),
+        ("o=portrait", "images_orientation"),
+        ("col∩exclusive,archive", "SEARCH e USING PRIMARY KEY (field=? AND folded=?)"),
+        ("t~orange", "SEARCH c USING PRIMARY KEY (name=?)"),
+    ],
+)
+def test_filters_read_their_indexes(library: Library, q: str, index: str) -> None:
+    # The compiler's expressions must be the migration's, letter for letter, or the index is
+    # silently not used: every image is read instead.
+    compiled = library.compile(q)
+    sql = f"EXPLAIN QUERY PLAN SELECT count(*) FROM images AS i WHERE {compiled.where}"
+    plan = " / ".join(row[3] for row in library.connection.execute(sql, compiled.params))
+    assert index in plan, plan
 
 
 def test_similar_images_rank_by_distance(library: Library) -> None:
@@ -357,6 +380,49 @@ async def test_the_phash_index_follows_writes(tmp_path: Path) -> None:
         assert (await index.resolve(db, ACCOUNT, formula))["base"] is None
         found = (await index.resolve(db, ACCOUNT, parse_formula("i~late")))["late"]
         assert found is not None and found.distances == {late.image_id: 0}
+    finally:
+        await db.close()
+
+
+async def test_colour_and_list_lookups_follow_writes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "d.sqlite", readers=1, on_connect=register_functions)
+    await db.open()
+
+    async def found(q: str) -> set[str]:
+        compiled = compile_formula(parse_formula(q), account_id=ACCOUNT)
+        rows = await db.fetch_all(
+            f"SELECT i.external_id FROM images AS i WHERE {compiled.where}", compiled.params
+        )
+        return {row["external_id"] for row in rows}
+
+    try:
+        await migrate(db)
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO accounts VALUES (1, 'u', 'a', '2024-01-01T00:00:00.000Z')")
+            red = [{"name": "red", "share": 0.5}]
+            one = await images_store.insert(
+                tx, ACCOUNT, {"external_id": "one", "colours": red, "collections": ["Été"]}
+            )
+            two = await images_store.insert(
+                tx, ACCOUNT, {"external_id": "two", "colours": red, "categories": ["A"]}
+            )
+        assert (await found("t~red"), await found("col=été"), await found("cat∩a")) == (
+            {"one", "two"},
+            {"one"},
+            {"two"},
+        )
+        async with db.write() as tx:
+            await images_store.update(
+                tx, one.image_id, {"colours": [{"name": "blue", "share": 1}], "collections": []}
+            )
+            await images_store.update(tx, two.image_id, {"categories": ["B", "a"], "collections": ["ÉTÉ"]})
+        assert (await found("t~red"), await found("t~blue")) == ({"two"}, {"one"})
+        assert (await found("col=été"), await found("cat=a && cat=b")) == ({"two"}, {"two"})
+        async with db.write() as tx:
+            await images_store.delete(tx, two.image_id)
+            three = await images_store.insert(tx, ACCOUNT, {"external_id": "three"})
+        assert three.image_id == two.image_id  # the row id came back: nothing of "two" may stay
+        assert (await found("t~red"), await found("col=été"), await found("cat=a")) == (set(), set(), set())
     finally:
         await db.close()
 
