@@ -127,3 +127,34 @@ async def test_each_server_counts_only_its_own(server_factory: ServerFactory) ->
     labels = {"method": "GET", "route": "/v1/me", "status": "200"}
     assert value(await scrape(first), count, **labels) == 3
     assert value(await scrape(second), count, **labels) == 1
+
+
+def test_a_scrape_in_a_thread_survives_requests_observed_meanwhile() -> None:
+    import threading
+
+    from app.metrics import Metrics
+
+    metrics = Metrics()
+    for status in range(200, 400):
+        metrics.requests.observe(("GET", "/v1/images/{uuid}", status), 0.001)
+    scrapes: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def scrape() -> None:
+        try:
+            for _ in range(2):
+                scrapes.append(metrics.exposition(queued=0, running=0))
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    # As on the server: the loop observes (new label sets too) while a thread writes the scrape.
+    thread = threading.Thread(target=scrape)
+    thread.start()
+    status = 0
+    while thread.is_alive():
+        status += 1
+        metrics.requests.observe(("POST", f"/route/{status % 300}", 202), 0.002)
+    thread.join()
+    assert errors == []
+    families = {family.name for family in text_string_to_metric_families(scrapes[-1].decode())}
+    assert "darkroom_http_requests" in families

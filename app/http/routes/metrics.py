@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -15,7 +18,9 @@ async def metrics(request: Request) -> Response:
     # A token, though operators often scrape unauthenticated: this server may face the internet.
     runtime, _ = await authorize(request, None)
     queued, running = await operations_store.queue_depth(runtime.db)
-    body = runtime.metrics.exposition(queued=queued, running=running)
+    body = await anyio.to_thread.run_sync(
+        functools.partial(runtime.metrics.exposition, queued=queued, running=running)
+    )
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 
