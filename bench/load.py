@@ -444,6 +444,101 @@ def background(target: Callable[[], None]) -> threading.Thread:
     return thread
 
 
+@dataclass
+class Measured:
+    """What one timed load gave: the client process's tally, the access log's timings, the
+    photos processed meanwhile and the server's CPU time (of its own process, of its tree)."""
+
+    client: dict[str, Any]
+    timed: dict[str, list[float]]
+    photos_processed: int
+    upload_failures: list[str]
+    wall_seconds: float
+    server_cpu: float
+    tree_cpu: float
+
+
+def measure(args: argparse.Namespace, base: str, token: str, pid: int, log: Path) -> Measured:
+    """Seed, start the uploads, then run the client process for the duration."""
+    sources = photos()
+    print(f"seeding {args.seed_images} photos…", flush=True)
+    seeding = Uploads(base, token, sources, min(args.seed_images, args.uploads))
+    seeding.run(stop_after=args.seed_images)
+    if seeding.failed:
+        raise SystemExit("\n".join(seeding.failed))
+    uploads = Uploads(base, token, sources, args.uploads)
+    uploader = background(uploads.run)
+    time.sleep(2)  # every worker busy before the clock starts
+    job = {
+        "port": int(base.rsplit(":", 1)[1]),
+        "token": token,
+        "images": seeding.images,
+        "clients": args.clients,
+        "seconds": args.duration,
+        "seed": 1,
+    }
+    print(f"loading for {args.duration:.0f} s…", flush=True)
+    done_before, since = uploads.done, time.time()
+    server_cpu, tree_cpu = cpu_seconds(pid) or 0.0, tree_cpu_seconds(pid)
+    command = [sys.executable, __file__, "--client-job", json.dumps(job)]
+    shown = subprocess.run(command, capture_output=True, text=True, check=True, cwd=BENCH_DIR).stdout
+    until = time.time()
+    server_cpu = (cpu_seconds(pid) or 0.0) - server_cpu
+    tree_cpu = tree_cpu_seconds(pid) - tree_cpu
+    processed = uploads.done - done_before
+    uploads.stop()
+    uploader.join()
+    return Measured(
+        json.loads(shown),
+        server_timings(log, since, until),
+        processed,
+        uploads.failed,
+        until - since,
+        server_cpu,
+        tree_cpu,
+    )
+
+
+def latency_row(latencies: Sequence[float], timed: Sequence[float]) -> dict[str, Any]:
+    return {
+        "requests": len(latencies),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "server_p50_ms": percentile(timed, 0.5),
+        "server_p99_ms": percentile(timed, 0.99),
+    }
+
+
+def results_of(args: argparse.Namespace, measured: Measured, load_before: float) -> dict[str, Any]:
+    client, timed, wall = measured.client, measured.timed, measured.wall_seconds
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": client["seconds"],
+        "clients": args.clients,
+        "uploads": args.uploads,
+        "cpus": CPUS,
+        "load_average_before": load_before,
+        "routes": summarize(client, timed, client["seconds"]),
+        "poll_by_status": {
+            status: latency_row(client["latencies"].get(f"{POLL} {status}", []), timed[f"{POLL} {status}"])
+            for status in ("200", "304")
+        },
+        # The uploader's own requests, which only the server timed.
+        "uploads_in_the_server": {
+            route: latency_row(timed[route], timed[route])
+            for route in ("POST /v1/uploads", "POST /v1/uploads/file")
+        },
+        "photos_processed": measured.photos_processed,
+        "upload_failures": measured.upload_failures,
+        "server_cpu_share": measured.server_cpu / wall,
+        "server_tree_cpu_share": measured.tree_cpu / wall,
+        "client_cpu_share": client["cpu_share"],
+        "poll_goal_ms": POLL_GOAL_MS,
+    }
+    results["errors"] = errors_of(results, client)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
@@ -457,79 +552,11 @@ def main() -> int:
         return 0
 
     load_before = os.getloadavg()[0]
-    sources = photos()
     with tempfile.TemporaryDirectory(prefix="darkroom-load-") as temporary:
         data_dir = Path(temporary) / "data"
         with server(data_dir, CPUS) as (process, base, token):
-            print(f"seeding {args.seed_images} photos…", flush=True)
-            seeding = Uploads(base, token, sources, min(args.seed_images, args.uploads))
-            seeding.run(stop_after=args.seed_images)
-            if seeding.failed:
-                raise SystemExit("\n".join(seeding.failed))
-            uploads = Uploads(base, token, sources, args.uploads)
-            uploader = background(uploads.run)
-            time.sleep(2)  # every worker busy before the clock starts
-            job = {
-                "port": int(base.rsplit(":", 1)[1]),
-                "token": token,
-                "images": seeding.images,
-                "clients": args.clients,
-                "seconds": args.duration,
-                "seed": 1,
-            }
-            print(f"loading for {args.duration:.0f} s…", flush=True)
-            done_before, since = uploads.done, time.time()
-            server_cpu, tree_cpu = cpu_seconds(process.pid) or 0.0, tree_cpu_seconds(process.pid)
-            shown = subprocess.run(
-                [sys.executable, __file__, "--client-job", json.dumps(job)],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=BENCH_DIR,
-            ).stdout
-            until = time.time()
-            server_cpu = (cpu_seconds(process.pid) or 0.0) - server_cpu
-            tree_cpu = tree_cpu_seconds(process.pid) - tree_cpu
-            processed = uploads.done - done_before
-            uploads.stop()
-            uploader.join()
-            client = json.loads(shown)
-            seconds = client["seconds"]
-            timed = server_timings(data_dir.parent / f"{data_dir.name}.log", since, until)
-            results: dict[str, Any] = {
-                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "seconds": seconds,
-                "clients": args.clients,
-                "uploads": args.uploads,
-                "cpus": CPUS,
-                "load_average_before": load_before,
-                "routes": summarize(client, timed, seconds),
-                "poll_by_status": {
-                    status: {
-                        "requests": len(client["latencies"].get(f"{POLL} {status}", [])),
-                        "p50_ms": percentile(client["latencies"].get(f"{POLL} {status}", []), 0.5),
-                        "p99_ms": percentile(client["latencies"].get(f"{POLL} {status}", []), 0.99),
-                        "server_p50_ms": percentile(timed[f"{POLL} {status}"], 0.5),
-                        "server_p99_ms": percentile(timed[f"{POLL} {status}"], 0.99),
-                    }
-                    for status in ("200", "304")
-                },
-                "uploads_in_the_server": {
-                    route: {
-                        "requests": len(timed[route]),
-                        "p50_ms": percentile(timed[route], 0.5),
-                        "p99_ms": percentile(timed[route], 0.99),
-                    }
-                    for route in ("POST /v1/uploads", "POST /v1/uploads/file")
-                },
-                "photos_processed": processed,
-                "upload_failures": uploads.failed,
-                "server_cpu_share": server_cpu / (until - since),
-                "server_tree_cpu_share": tree_cpu / (until - since),
-                "client_cpu_share": client["cpu_share"],
-                "poll_goal_ms": POLL_GOAL_MS,
-            }
-            results["errors"] = errors_of(results, client)
+            measured = measure(args, base, token, process.pid, data_dir.parent / f"{data_dir.name}.log")
+    results = results_of(args, measured, load_before)
     results["load_average_after"] = os.getloadavg()[0]
     report(results)
     RESULTS.parent.mkdir(exist_ok=True)
