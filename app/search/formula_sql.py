@@ -413,15 +413,24 @@ def _list_elements(field: str, operator: Operator, values: tuple[str, ...]) -> S
     def having(wanted: list[str | None]) -> Sql:
         marks = ", ".join("?" for _ in wanted)
         return Sql(
-            "i.image_id IN (SELECT e.image_id FROM image_list_elements AS e WHERE e.field = ?"
+            "SELECT e.image_id FROM image_list_elements AS e WHERE e.field = ?"
             f" AND e.folded IN ({marks}, {_NOT_ASCII})"
-            f" AND (e.folded IN ({marks}) OR casefold(e.value) IN ({marks})))",
+            f" AND (e.folded IN ({marks}) OR casefold(e.value) IN ({marks}))",
             (field, *wanted, *wanted, *wanted),
         )
 
     if operator is Operator.ANY_OF:
-        return having(folded)
-    return _join(" AND ", [having([value]) for value in folded])
+        return _all_of([having(folded)])
+    return _all_of([having([value]) for value in folded])
+
+
+def _all_of(selects: list[Sql]) -> Sql:
+    """The images in every one of these sets of image ids."""
+    joined = Sql(
+        " INTERSECT ".join(select.text for select in selects),
+        tuple(param for select in selects for param in select.params),
+    )
+    return Sql(f"i.image_id IN ({joined.text})", joined.params)
 
 
 def _json_list(column: str, operator: Operator, values: tuple[str, ...]) -> Sql:
@@ -481,6 +490,11 @@ def _keywords(operator: Operator, values: tuple[str, ...]) -> Sql:
             ],
         )
         return Sql(f"{having} {inner.text})", inner.params)
+    if not exact:
+        # Every one of them: the images of each keyword intersected, then looked up (two `IN`
+        # lists probed image by image took half as long again, for `k=beach,sunset`).
+        selects = [Sql(f"SELECT k.image_id FROM image_keywords AS k WHERE {t.text}", t.params) for t in tests]
+        return _all_of(selects)
     every = _join(" AND ", [Sql(f"{having} {test.text})", test.params) for test in tests])
     if operator is not Operator.IDENTICAL:
         return every
