@@ -90,7 +90,7 @@ def _flip(phash: int, bits: int, rng: random.Random) -> int:
 
 def _search_fields(image_ids: list[int]) -> list[tuple[Any, ...]]:
     rng = random.Random(7)
-    author_weights = [12] + [1] * (len(_AUTHORS) - 1)  # one author in ten is Jane Doe
+    author_weights = [12] + [1] * (len(_AUTHORS) - 1)  # Jane Doe on 12 images in 29 (41 %)
     rows, hashes = [], {}
     for image_id in image_ids:
         reference = image_id - image_id % REFERENCE_STEP
