@@ -12,6 +12,7 @@ worker with it. What comes out is either a loaded image or an `ItemFailure`:
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,10 +106,11 @@ def open_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[
         yield Decoded(image, image_format, width, height)
 
 
-def _told(error: Exception, path: Path | str) -> str:
+def _told(error: Exception, path: Path | str | bytes) -> str:
     """The decoder's message without the file's path, which is ours and not the client's business
     (Pillow names the file it could not identify)."""
-    return str(error).replace(str(path), "the file") if path else str(error)
+    named = os.fsdecode(path)
+    return str(error).replace(named, "the file") if named else str(error)
 
 
 def load(decoded: Decoded, *, at_least: tuple[int, int] | None = None) -> None:
