@@ -137,21 +137,55 @@ _KEYWORD_TEXT = "CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':'
 
 
 @dataclass(frozen=True, slots=True)
+class IdSet:
+    """A SELECT of the ids of the images a condition holds for, whatever their account (its
+    column `image_id`; `distinct`: no id twice). It reads only the side tables, not `images`."""
+
+    select: Sql
+    distinct: bool
+    compound: bool = False  # INTERSECT or UNION of SELECTs
+
+
+@dataclass(frozen=True, slots=True)
 class Sql:
-    """A piece of SQL and the parameters of its `?`, in order."""
+    """A piece of SQL and the parameters of its `?`, in order; for a condition that is a set of
+    image ids (`i.image_id IN (…)`, and their AND and OR), that set as an IdSet."""
 
     text: str
     params: tuple[Any, ...] = ()
+    ids: IdSet | None = None
 
 
 _FALSE = Sql("0")
+_COMPOUND = {" AND ": " INTERSECT ", " OR ": " UNION "}
 
 
 def _join(separator: str, parts: list[Sql]) -> Sql:
     return Sql(
         "(" + separator.join(part.text for part in parts) + ")",
         tuple(param for part in parts for param in part.params),
+        _compound(_COMPOUND[separator], parts) if separator in _COMPOUND else None,
     )
+
+
+def _compound(operator: str, parts: list[Sql]) -> IdSet | None:
+    """The parts' sets intersected or united, if each part is one. A compound SELECT takes no
+    parentheses: a member that is a compound itself is read as a subquery."""
+    members = []
+    for part in parts:
+        if part.ids is None:
+            return None
+        select = part.ids.select
+        if part.ids.compound:
+            select = Sql(f"SELECT image_id FROM ({select.text})", select.params)
+        members.append(select)
+    joined = Sql(operator.join(m.text for m in members), tuple(p for m in members for p in m.params))
+    return IdSet(joined, distinct=True, compound=True)
+
+
+def _in(ids: IdSet) -> Sql:
+    """`i.image_id IN (…)`: the condition that is this set."""
+    return Sql(f"i.image_id IN ({ids.select.text})", ids.select.params, ids)
 
 
 def _either(parts: list[Sql]) -> Sql:
@@ -170,6 +204,10 @@ class CompiledFormula:
     # For sort_by=similarity, best first: BM25 of each text filter, pHash distance of each
     # image similarity filter, in the formula's order (negated filters rank nothing).
     ranking: tuple[Sql, ...]
+    account_id: int
+    # The formula's images as a set of ids when it is one (text, keyword, list and colour
+    # filters joined by && and ||), any account's: the answer where the account has every image.
+    ids: IdSet | None
 
     @property
     def has_similarity(self) -> bool:
@@ -190,9 +228,11 @@ def compile_formula(
     """`neighbours` must hold every id of `image_similarity.similarity_references(formula)`."""
     compiler = _Compiler(neighbours or {})
     where = Sql("i.account_id = ?", (account_id,))
+    ids = None
     if formula is not None:
-        where = _join(" AND ", [where, compiler.formula(formula, ranked=True)])
-    return CompiledFormula(where.text, where.params, tuple(compiler.ranking))
+        condition = compiler.formula(formula, ranked=True)
+        where, ids = _join(" AND ", [where, condition]), condition.ids
+    return CompiledFormula(where.text, where.params, tuple(compiler.ranking), account_id, ids)
 
 
 class _Compiler:
@@ -290,7 +330,8 @@ def _fts_string(text: str) -> str:
 
 
 def _fts_match(expression: str) -> Sql:
-    return Sql("i.image_id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)", (expression,))
+    select = Sql("SELECT rowid AS image_id FROM images_fts WHERE images_fts MATCH ?", (expression,))
+    return _in(IdSet(select, distinct=True))
 
 
 def _colours(names: list[str]) -> Sql:
@@ -300,9 +341,8 @@ def _colours(names: list[str]) -> Sql:
     if not names:
         return _FALSE
     marks = ", ".join("?" for _ in names)
-    return Sql(
-        f"i.image_id IN (SELECT c.image_id FROM image_colours AS c WHERE c.name IN ({marks}))", tuple(names)
-    )
+    select = Sql(f"SELECT c.image_id FROM image_colours AS c WHERE c.name IN ({marks})", tuple(names))
+    return _in(IdSet(select, distinct=len(names) == 1))
 
 
 def _colour_names(word: str, *, prefix: bool) -> list[str]:
@@ -425,12 +465,12 @@ def _list_elements(field: str, operator: Operator, values: tuple[str, ...]) -> S
 
 
 def _all_of(selects: list[Sql]) -> Sql:
-    """The images in every one of these sets of image ids."""
+    """The images in every one of these sets of image ids (column `image_id`)."""
     joined = Sql(
         " INTERSECT ".join(select.text for select in selects),
         tuple(param for select in selects for param in select.params),
     )
-    return Sql(f"i.image_id IN ({joined.text})", joined.params)
+    return _in(IdSet(joined, distinct=len(selects) > 1, compound=len(selects) > 1))
 
 
 def _json_list(column: str, operator: Operator, values: tuple[str, ...]) -> Sql:
@@ -489,7 +529,11 @@ def _keywords(operator: Operator, values: tuple[str, ...]) -> Sql:
                 for namespace, values in values_of.items()
             ],
         )
-        return Sql(f"{having} {inner.text})", inner.params)
+        if exact:
+            return Sql(f"{having} {inner.text})", inner.params)
+        return _in(
+            IdSet(Sql(f"SELECT k.image_id FROM image_keywords AS k WHERE {inner.text}", inner.params), False)
+        )
     if not exact:
         # Every one of them: the images of each keyword intersected, then looked up (two `IN`
         # lists probed image by image took half as long again, for `k=beach,sunset`).

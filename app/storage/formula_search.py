@@ -6,6 +6,7 @@ piece of SQL here is assembled from the fixed names below, never from input.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from app.search.formula_sql import ORIENTATION, CompiledFormula, Sql
@@ -64,17 +65,52 @@ FACETS = frozenset({*_FLAGS, *_STRINGS, *_LISTS, "orientation", "keywords"})
 
 # Ties in any sort: newest first, then by public uuid (imgs.md).
 _TIES = "i.created_at DESC, i.public_uuid"
+# The account has every image of the file (one statement reads it with what depends on it, in
+# the same snapshot): two probes of the images_newest index, whatever the number of images.
+_ALONE = (
+    "(NOT EXISTS (SELECT 1 FROM images WHERE account_id < ?)"
+    " AND NOT EXISTS (SELECT 1 FROM images WHERE account_id > ?))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    matches: int
+    images: int | None  # the account's, when asked for
 
 
 async def page(
-    db: Database, formula: CompiledFormula, order: Sql | None, *, limit: int, offset: int
+    db: Database,
+    formula: CompiledFormula,
+    order: Sql | None,
+    *,
+    limit: int,
+    offset: int,
+    counted: Counted | None = None,
 ) -> list[ImageRow]:
-    """`order` is the sort (without the ties); None: newest first."""
+    """`order` is the sort (without the ties); None: newest first, for which `counted` (with
+    the account's images) lets the page be read in that order from the index (see _newest_first)."""
+    if counted is not None and counted.matches <= offset:
+        return []
     order_text = f"{order.text}, {_TIES}" if order is not None else _TIES
     order_params = order.params if order is not None else ()
-    sql = f"SELECT i.* FROM images AS i WHERE {formula.where} ORDER BY {order_text} LIMIT ? OFFSET ?"
+    source = "images AS i"
+    if order is None and counted is not None and _newest_first(counted, offset + limit):
+        source = "images AS i INDEXED BY images_newest"
+    sql = f"SELECT i.* FROM {source} WHERE {formula.where} ORDER BY {order_text} LIMIT ? OFFSET ?"
     rows = await db.fetch_all(sql, (*formula.params, *order_params, limit, offset))
     return [image_from_row(row) for row in rows]
+
+
+def _newest_first(counted: Counted, window: int) -> bool:
+    """Whether to walk the account's images newest first, testing each, until the page is full,
+    rather than find every match and sort them. SQLite cannot tell: it takes a set of ids for a
+    few rows. With m matches among n images spread over time, the walk tests about
+    window × n / m images, the sort reads m: the walk wins when m² > window × n (for a page of
+    50 among 100 000 images, from about 2 200 matches)."""
+    if counted.images is None:
+        return False
+    return counted.matches * counted.matches > window * counted.images
 
 
 def sort_by(field: str, direction: Literal["asc", "desc"]) -> Sql:
@@ -82,9 +118,34 @@ def sort_by(field: str, direction: Literal["asc", "desc"]) -> Sql:
     return Sql(f"{SORTABLE[field]} {direction.upper()} NULLS LAST")
 
 
-async def count(db: Database, formula: CompiledFormula) -> int:
-    row = await db.fetch_one(f"SELECT count(*) AS n FROM images AS i WHERE {formula.where}", formula.params)
-    return 0 if row is None else int(row["n"])
+async def count(db: Database, formula: CompiledFormula, *, with_images: bool = False) -> Counted:
+    """The matches; `with_images`: and the account's images (an index range, unless it has them all).
+
+    Where the account has every image and the formula is a set of ids (formula_sql.IdSet), the
+    count is that set's, read from the side tables alone: checking the account of each of
+    38 000 full-text matches took four times as long as finding them."""
+    account = formula.account_id
+    matches = Sql(f"(SELECT count(*) FROM images AS i WHERE {formula.where})", formula.params)
+    if formula.ids is not None:
+        ids = formula.ids.select
+        each = "*" if formula.ids.distinct else "DISTINCT image_id"
+        matches = Sql(
+            f"(CASE WHEN {_ALONE} THEN (SELECT count({each}) FROM ({ids.text})) ELSE {matches.text} END)",
+            (account, account, *ids.params, *matches.params),
+        )
+    images = Sql("NULL")
+    if with_images:
+        images = Sql(
+            f"(CASE WHEN {_ALONE} THEN (SELECT count(*) FROM images)"
+            " ELSE (SELECT count(*) FROM images WHERE account_id = ?) END)",
+            (account, account, account),
+        )
+    row = await db.fetch_one(
+        f"SELECT {matches.text} AS matches, {images.text} AS images", (*matches.params, *images.params)
+    )
+    if row is None:
+        raise RuntimeError("a SELECT without FROM returned no row")
+    return Counted(int(row["matches"]), None if row["images"] is None else int(row["images"]))
 
 
 async def facet(db: Database, formula: CompiledFormula, name: str, limit: int) -> dict[str, int]:

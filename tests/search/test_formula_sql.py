@@ -152,6 +152,18 @@ class Library:
     def search(self, q: str) -> set[str]:
         return self.ids(self.compile(q))
 
+    def id_set(self, compiled: CompiledFormula) -> set[str]:
+        """The images of the account in `compiled.ids`; rows of a set said distinct are."""
+        assert compiled.ids is not None
+        select = compiled.ids.select
+        found = [row[0] for row in self.connection.execute(select.text, select.params)]
+        if compiled.ids.distinct:
+            assert len(found) == len(set(found))
+        marks = ", ".join("?" for _ in found)
+        sql = f"SELECT external_id FROM images WHERE account_id = ? AND image_id IN ({marks})"
+        rows = self.connection.execute(sql, (ACCOUNT, *found))
+        return {row[0] for row in rows}
+
     def ranked(self, q: str, *, descending: bool = False) -> list[str]:
         compiled = self.compile(q)
         order = compiled.order_by(descending=descending)
@@ -293,7 +305,26 @@ CASES: list[tuple[str, set[str]]] = [
 
 @pytest.mark.parametrize(("q", "expected"), CASES, ids=[q or "(empty)" for q, _ in CASES])
 def test_formula_results(library: Library, q: str, expected: set[str]) -> None:
+    compiled = library.compile(q)
+    if compiled.ids is not None:
+        assert library.id_set(compiled) == expected
     assert library.search(q) == expected
+
+
+@pytest.mark.parametrize(
+    ("q", "is_set"),
+    [
+        ("t~sun", True),
+        ("t~~golden orange || k=dog", True),
+        ("k∩beach,night && (col∩archive || cat=nature,travel)", True),
+        ("t~sun && o=landscape", False),
+        ("!t~beach", False),
+        ("i~sunset", False),
+        ("", False),
+    ],
+)
+def test_sets_of_ids_are_found_where_every_filter_is_one(library: Library, q: str, is_set: bool) -> None:
+    assert (library.compile(q).ids is not None) == is_set
 
 
 @pytest.mark.parametrize(
@@ -437,6 +468,8 @@ def test_every_formula_compiles_to_sql_that_runs(library: Library, formula: Form
     neighbours = {external_id: Neighbours(P, {1: 0, 2: 7}) for external_id in similarity_references(formula)}
     compiled = compile_formula(formula, account_id=ACCOUNT, neighbours=neighbours)
     assert library.ids(compiled) <= ALL
+    if compiled.ids is not None:
+        assert library.id_set(compiled) == library.ids(compiled)
     order = compiled.order_by()
     if compiled.has_similarity:
         sql = f"SELECT i.image_id FROM images AS i WHERE {compiled.where} ORDER BY {order.text}"

@@ -48,22 +48,32 @@ async def search_imgs(request: Request) -> Response:
     order = _order(query, formula, compiled)
     offset = (query.page - 1) * query.limit
 
-    async def results() -> list[dict[str, Any]]:
-        images = await formula_search.page(runtime.db, compiled, order, limit=query.limit, offset=offset)
+    async def results(counted: formula_search.Counted | None) -> list[dict[str, Any]]:
+        images = await formula_search.page(
+            runtime.db, compiled, order, limit=query.limit, offset=offset, counted=counted
+        )
         shown = await imgs_views(runtime.db, images, public_base(request, runtime.settings))
         return [projected(image, keep) for image in shown]
 
-    async def total() -> int | None:
+    async def total() -> formula_search.Counted | None:
         return await formula_search.count(runtime.db, compiled) if query.count else None
+
+    async def counted_page() -> tuple[list[dict[str, Any]], formula_search.Counted | None]:
+        if order is not None:
+            shown, counted = await asyncio.gather(results(None), total())
+            return shown, counted
+        # Newest first, the count chooses how the page is read (formula_search.page).
+        counted = await formula_search.count(runtime.db, compiled, with_images=True)
+        return await results(counted), counted
 
     # The page, the count and each facet are separate statements on separate readers: run
     # side by side, the answer takes the longest of them rather than their sum.
-    shown, count, *counted = await asyncio.gather(
-        results(),
-        total(),
+    (shown, counted), *faceted = await asyncio.gather(
+        counted_page(),
         *(formula_search.facet(runtime.db, compiled, name, query.facet_limit) for name in facets),
     )
-    body = {"results": shown, "count": count, "facets": dict(zip(facets, counted, strict=True))}
+    count = counted.matches if counted is not None and query.count else None
+    body = {"results": shown, "count": count, "facets": dict(zip(facets, faceted, strict=True))}
     return get_response(request, body)
 
 

@@ -1,0 +1,99 @@
+"""`GET /imgs` as SQL: the count's shortcuts and the page read in index order give the answers
+of the plain statements, for an account alone in its file and for one beside another."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.schemas.keywords import parse_keyword
+from app.search.formula_sql import CompiledFormula, compile_formula
+from app.search.query_formula import parse_formula
+from app.search.sql_functions import register_functions
+from app.storage import formula_search, images_store
+from app.storage.database import Database
+from app.storage.migrations import migrate
+
+ACCOUNT, OTHER_ACCOUNT = 1, 2
+WORDS = ["sunset beach", "harbour boats", "sunset harbour", "river", "beach dog"]
+FORMULAS = [
+    "",
+    "t~sun",
+    "t~~sunset harbour",
+    "k=beach",
+    "k∩dog,river || t~boats",
+    "k=beach,dog",
+    "t~beach && !k=dog",
+    "o=landscape && col∩archive",
+    "t~nothing",
+]
+
+
+async def _library(path: Path, accounts: tuple[int, ...]) -> Database:
+    """30 images per account, titled and keyworded in turn, ten to a creation moment (ties)."""
+    db = Database(path, readers=2, on_connect=register_functions)
+    await db.open()
+    await migrate(db)
+    async with db.write() as tx:
+        for account_id in accounts:
+            await tx.execute(
+                "INSERT INTO accounts (account_id, public_uuid, name, created_at) VALUES (?, ?, ?, ?)",
+                (account_id, f"uuid-{account_id}", f"account-{account_id}", "2024-01-01T00:00:00.000Z"),
+            )
+            for number in range(30):
+                title = WORDS[number % len(WORDS)]
+                fields = {
+                    "external_id": f"{account_id}-{number}",
+                    "title": title,
+                    "width": 600 if number % 2 else 400,
+                    "height": 400,
+                    "collections": ["Archive"] if number % 3 else [],
+                }
+                keywords = [parse_keyword(word, "keywords") for word in title.split()]
+                image = await images_store.insert(tx, account_id, fields, keywords)
+                await tx.execute(
+                    "UPDATE images SET created_at = ? WHERE image_id = ?",
+                    (f"2024-01-0{number // 10 + 1}T00:00:00.000Z", image.image_id),
+                )
+    return db
+
+
+@pytest.fixture(params=[(ACCOUNT,), (ACCOUNT, OTHER_ACCOUNT)], ids=["alone", "beside-another"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    database = await _library(tmp_path / "d.sqlite", request.param)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def _plain_count(db: Database, compiled: CompiledFormula) -> int:
+    row = await db.fetch_one(f"SELECT count(*) AS n FROM images AS i WHERE {compiled.where}", compiled.params)
+    assert row is not None
+    return int(row["n"])
+
+
+@pytest.mark.parametrize("q", FORMULAS)
+async def test_the_count_is_the_plain_count(db: Database, q: str) -> None:
+    compiled = compile_formula(parse_formula(q), account_id=ACCOUNT)
+    counted = await formula_search.count(db, compiled, with_images=True)
+    assert counted == formula_search.Counted(await _plain_count(db, compiled), 30)
+    assert (await formula_search.count(db, compiled)).images is None
+
+
+@pytest.mark.parametrize("q", FORMULAS)
+async def test_pages_read_newest_first_from_the_index_are_the_sorted_pages(db: Database, q: str) -> None:
+    compiled = compile_formula(parse_formula(q), account_id=ACCOUNT)
+    matches = await _plain_count(db, compiled)
+    walk = formula_search.Counted(matches, 1)  # few images, many matches: the index walk
+    sort = formula_search.Counted(matches, 10**9)  # the other way round: the sort
+    for offset in range(0, 32, 4):
+        pages = [
+            await formula_search.page(db, compiled, None, limit=4, offset=offset, counted=counted)
+            for counted in (walk, sort, None)
+        ]
+        ids = [[image.external_id for image in images] for images in pages]
+        assert ids[0] == ids[1] == ids[2]
+        assert len(ids[0]) == max(0, min(4, matches - offset))
