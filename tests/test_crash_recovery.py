@@ -74,12 +74,24 @@ async def all_operations(client: httpx.AsyncClient) -> list[dict[str, Any]]:
 
 
 async def test_sigkill_under_load_loses_no_accepted_write(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+    # Whether the kill lands while operations are queued or running is a matter of timing: on a
+    # busy machine the server may drain its queue before the kill lands. Every attempt checks
+    # every invariant; another is made only when nothing was left to recover.
+    for attempt in range(3):
+        if await crash_and_recover(tmp_path / f"attempt-{attempt}"):
+            return
+    pytest.fail("nothing was left to recover in three attempts: the kill always came too late")
+
+
+async def crash_and_recover(base: Path) -> int:
+    """Burst, kill, restart, check; the number of operations accepted before the kill and
+    finished after it."""
+    data_dir = base / "data"
     token, images = await prepare(data_dir)
     headers = {"Authorization": f"Bearer {token}"}
     # All writes at once, to build a queue; later, a few connections reused serve better.
     limits, few = httpx.Limits(max_connections=WRITES), httpx.Limits(max_connections=20)
-    server = ServerProcess(data_dir, tmp_path / "server.log")
+    server = ServerProcess(data_dir, base / "server.log")
     await server.start()
     try:
         # A burst of writes, all arriving within the accept grace. The first answer still queued
@@ -142,7 +154,6 @@ async def test_sigkill_under_load_loses_no_accepted_write(tmp_path: Path) -> Non
             assert sorted(op["uuid"] for op in operations) == sorted(uuid_of.values())
             # Some were queued or running at the kill, and finished only after the restart.
             recovered = [op for op in operations if op["created_at"] <= killed_at < op["finished_at"]]
-            assert recovered, "nothing was left to recover: the kill came too late"
 
             # One worker runs operations in the order they were accepted, so each image ends as
             # its newest operation left it, with width and height matching its rotation.
@@ -169,3 +180,4 @@ async def test_sigkill_under_load_loses_no_accepted_write(tmp_path: Path) -> Non
         assert row is not None and row["n"] == 0
     finally:
         await db.close()
+    return len(recovered)
