@@ -195,8 +195,9 @@ async def test_nested_sets_in_order_and_as_a_tree(server: Harness) -> None:
 
 
 async def test_list_and_tree_parameters_are_validated(server: Harness) -> None:
+    unknown_parent = await server.client.get("/v1/sets", params={"parent_public_uuid": "nope"})
+    assert_envelope(unknown_parent, 404, "set_not_found")
     for url, params, field in (
-        ("/v1/sets", {"parent_public_uuid": "nope"}, "parent_public_uuid"),
         ("/v1/sets", {"limit": "0"}, "limit"),
         ("/v1/sets/tree", {"depth": "2"}, "depth"),
     ):

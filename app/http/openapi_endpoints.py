@@ -267,6 +267,7 @@ READS_AND_OTHERS: dict[Key, Endpoint] = {
         list[SetOut],
         SetListQuery,
         paging=True,
+        errors=(404,),
     ),
     ("GET", "/v1/sets/tree"): _v1_read("Every set, nested, in order", list[SetTreeNode], TreeQuery),
     ("GET", "/v1/sets/{uuid}"): _v1_read("One set", SetOut),

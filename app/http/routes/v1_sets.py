@@ -49,9 +49,10 @@ from app.storage.sets_store import SetRow
 async def list_sets(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
     query = convert_query(request.query_params, SetListQuery)
-    parent = await _referenced_set(
-        runtime.db, query.parent_public_uuid, principal.account_id, "parent_public_uuid"
-    )
+    # The parent is what the list reads, as the images filter `set_public_uuid` is: unknown, 404.
+    parent = None
+    if query.parent_public_uuid is not None:
+        parent = await set_of(runtime.db, query.parent_public_uuid, principal.account_id)
     rows = await sets_store.list_under(
         runtime.db,
         principal.account_id,
