@@ -149,11 +149,14 @@ class IdSet:
 @dataclass(frozen=True, slots=True)
 class Sql:
     """A piece of SQL and the parameters of its `?`, in order; for a condition that is a set of
-    image ids (`i.image_id IN (…)`, and their AND and OR), that set as an IdSet."""
+    image ids (`i.image_id IN (…)`, and their AND and OR), that set as an IdSet; `probe`, when
+    it has one, is the same condition (the same parameters, in order) tested image by image,
+    `EXISTS (…)` on the side tables' index instead of building each set (see CompiledFormula)."""
 
     text: str
     params: tuple[Any, ...] = ()
     ids: IdSet | None = None
+    probe: str | None = None
 
 
 _FALSE = Sql("0")
@@ -161,10 +164,14 @@ _COMPOUND = {" AND ": " INTERSECT ", " OR ": " UNION "}
 
 
 def _join(separator: str, parts: list[Sql]) -> Sql:
+    probe = None
+    if any(part.probe is not None for part in parts):
+        probe = "(" + separator.join(part.probe or part.text for part in parts) + ")"
     return Sql(
         "(" + separator.join(part.text for part in parts) + ")",
         tuple(param for part in parts for param in part.params),
         _compound(_COMPOUND[separator], parts) if separator in _COMPOUND else None,
+        probe,
     )
 
 
@@ -183,9 +190,47 @@ def _compound(operator: str, parts: list[Sql]) -> IdSet | None:
     return IdSet(joined, distinct=True, compound=True)
 
 
-def _in(ids: IdSet) -> Sql:
+@dataclass(frozen=True, slots=True)
+class IndexedTerm:
+    """A term of the formula's top-level `&&` that an index of `images` answers: `key`, the
+    index's expression as the WHERE clause writes it, and `probe`, that index's range."""
+
+    key: str
+    probe: Sql
+
+    def unindexed(self, where: str) -> str:
+        """`where` with this term's index out of SQLite's reach (`+key` is not the index's
+        expression), so that it drives by another term."""
+        return where.replace(self.key, f"+{self.key}")
+
+
+def _in(ids: IdSet, probe: str | None = None) -> Sql:
     """`i.image_id IN (…)`: the condition that is this set."""
-    return Sql(f"i.image_id IN ({ids.select.text})", ids.select.params, ids)
+    return Sql(f"i.image_id IN ({ids.select.text})", ids.select.params, ids, probe)
+
+
+@dataclass(frozen=True, slots=True)
+class _SideRows:
+    """The rows of a side table (`table`, read as `alias`, with a column image_id) under
+    `condition`: read as the set of their images, or probed for one image by its index."""
+
+    table: str
+    alias: str
+    condition: Sql
+
+    @property
+    def select(self) -> Sql:
+        return Sql(
+            f"SELECT {self.alias}.image_id FROM {self.table} AS {self.alias} WHERE {self.condition.text}",
+            self.condition.params,
+        )
+
+    @property
+    def exists(self) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM {self.table} AS {self.alias}"
+            f" WHERE {self.alias}.image_id = i.image_id AND {self.condition.text})"
+        )
 
 
 def _either(parts: list[Sql]) -> Sql:
@@ -208,6 +253,13 @@ class CompiledFormula:
     # The formula's images as a set of ids when it is one (text, keyword, list and colour
     # filters joined by && and ||), any account's: the answer where the account has every image.
     ids: IdSet | None
+    # `where` (the same parameters) with the sets of side-table rows probed image by image: for
+    # a walk of images_newest that tests a few hundred images, where building the sets would
+    # read every row of each (full-text matches stay sets: FTS5 cannot probe one row cheaply).
+    walk_where: str
+    # The top-level `&&` terms with an index, when more than one (one per index): the planner
+    # knows only the average rows per value, so the caller may choose which drives.
+    indexed: tuple[IndexedTerm, ...] = ()
 
     @property
     def has_similarity(self) -> bool:
@@ -232,7 +284,38 @@ def compile_formula(
     if formula is not None:
         condition = compiler.formula(formula, ranked=True)
         where, ids = _join(" AND ", [where, condition]), condition.ids
-    return CompiledFormula(where.text, where.params, tuple(compiler.ranking), account_id, ids)
+    indexed = _indexed_terms(formula)
+    return CompiledFormula(
+        where.text,
+        where.params,
+        tuple(compiler.ranking),
+        account_id,
+        ids,
+        where.probe or where.text,
+        indexed if len(indexed) > 1 else (),
+    )
+
+
+def _conjuncts(formula: Formula) -> list[Formula]:
+    if isinstance(formula, And):
+        return [*_conjuncts(formula.left), *_conjuncts(formula.right)]
+    return [formula]
+
+
+def _indexed_terms(formula: Formula | None) -> tuple[IndexedTerm, ...]:
+    """The terms of the top-level `&&` that an index answers: `=` on a string with an index of
+    its folded values, and the orientation. An index named twice is left out (both terms'
+    keys are the same text)."""
+    terms: list[IndexedTerm] = []
+    for term in _conjuncts(formula) if formula is not None else []:
+        match term:
+            case StringFilter(field, Operator.EQUAL, value) if _STRING_COLUMNS[field] in _FOLDED_INDEXED:
+                key = _FOLDED_KEY.format(f"i.{_STRING_COLUMNS[field]}")
+                terms.append(IndexedTerm(key, Sql(f"{key} IN (?, {_NOT_ASCII})", (fold(value),))))
+            case OrientationFilter(orientation):
+                terms.append(IndexedTerm(ORIENTATION, Sql(f"{ORIENTATION} = ?", (orientation.value,))))
+    keys = [term.key for term in terms]
+    return tuple(term for term in terms if keys.count(term.key) == 1)
 
 
 class _Compiler:
@@ -244,7 +327,8 @@ class _Compiler:
         match formula:
             case Not(operand):
                 inner = self.formula(operand, ranked=False)
-                return Sql(f"({inner.text} IS NOT TRUE)", inner.params)
+                probe = None if inner.probe is None else f"({inner.probe} IS NOT TRUE)"
+                return Sql(f"({inner.text} IS NOT TRUE)", inner.params, probe=probe)
             case And(left, right):
                 return _join(" AND ", [self.formula(left, ranked=ranked), self.formula(right, ranked=ranked)])
             case Or(left, right):
@@ -341,8 +425,8 @@ def _colours(names: list[str]) -> Sql:
     if not names:
         return _FALSE
     marks = ", ".join("?" for _ in names)
-    select = Sql(f"SELECT c.image_id FROM image_colours AS c WHERE c.name IN ({marks})", tuple(names))
-    return _in(IdSet(select, distinct=len(names) == 1))
+    having = _SideRows("image_colours", "c", Sql(f"c.name IN ({marks})", tuple(names)))
+    return _in(IdSet(having.select, distinct=len(names) == 1), having.exists)
 
 
 def _colour_names(word: str, *, prefix: bool) -> list[str]:
@@ -450,27 +534,29 @@ def _list_elements(field: str, operator: Operator, values: tuple[str, ...]) -> S
     keyed by their casefolded text, or by char(1) when not ASCII, casefolded here in Python."""
     folded = [casefold(value) for value in values]
 
-    def having(wanted: list[str | None]) -> Sql:
+    def having(wanted: list[str | None]) -> _SideRows:
         marks = ", ".join("?" for _ in wanted)
-        return Sql(
-            "SELECT e.image_id FROM image_list_elements AS e WHERE e.field = ?"
-            f" AND e.folded IN ({marks}, {_NOT_ASCII})"
+        condition = Sql(
+            f"e.field = ? AND e.folded IN ({marks}, {_NOT_ASCII})"
             f" AND (e.folded IN ({marks}) OR casefold(e.value) IN ({marks}))",
             (field, *wanted, *wanted, *wanted),
         )
+        return _SideRows("image_list_elements", "e", condition)
 
     if operator is Operator.ANY_OF:
         return _all_of([having(folded)])
     return _all_of([having([value]) for value in folded])
 
 
-def _all_of(selects: list[Sql]) -> Sql:
-    """The images in every one of these sets of image ids (column `image_id`)."""
+def _all_of(sides: list[_SideRows]) -> Sql:
+    """The images having rows in every one of these."""
+    selects = [side.select for side in sides]
     joined = Sql(
         " INTERSECT ".join(select.text for select in selects),
         tuple(param for select in selects for param in select.params),
     )
-    return _in(IdSet(joined, distinct=len(selects) > 1, compound=len(selects) > 1))
+    probe = " AND ".join(side.exists for side in sides)
+    return _in(IdSet(joined, distinct=len(selects) > 1, compound=len(selects) > 1), f"({probe})")
 
 
 def _json_list(column: str, operator: Operator, values: tuple[str, ...]) -> Sql:
@@ -531,14 +617,12 @@ def _keywords(operator: Operator, values: tuple[str, ...]) -> Sql:
         )
         if exact:
             return Sql(f"{having} {inner.text})", inner.params)
-        return _in(
-            IdSet(Sql(f"SELECT k.image_id FROM image_keywords AS k WHERE {inner.text}", inner.params), False)
-        )
+        having_any = _SideRows("image_keywords", "k", inner)
+        return _in(IdSet(having_any.select, distinct=False), having_any.exists)
     if not exact:
         # Every one of them: the images of each keyword intersected, then looked up (two `IN`
         # lists probed image by image took half as long again, for `k=beach,sunset`).
-        selects = [Sql(f"SELECT k.image_id FROM image_keywords AS k WHERE {t.text}", t.params) for t in tests]
-        return _all_of(selects)
+        return _all_of([_SideRows("image_keywords", "k", test) for test in tests])
     every = _join(" AND ", [Sql(f"{having} {test.text})", test.params) for test in tests])
     if operator is not Operator.IDENTICAL:
         return every

@@ -28,6 +28,8 @@ FORMULAS = [
     "t~beach && !k=dog",
     "o=landscape && col∩archive",
     "t~nothing",
+    'a=jane doe && country:"Portugal"',
+    "o=landscape && a=jane doe && t~sunset",
 ]
 
 
@@ -50,6 +52,8 @@ async def _library(path: Path, accounts: tuple[int, ...]) -> Database:
                     "width": 600 if number % 2 else 400,
                     "height": 400,
                     "collections": ["Archive"] if number % 3 else [],
+                    "creator": "Jane Doe" if number % 5 else "John Smith",  # 24 of 30
+                    "country": "Portugal" if number % 10 == 1 else "Spain",  # 3 of 30, all Jane Doe's
                 }
                 keywords = [parse_keyword(word, "keywords") for word in title.split()]
                 image = await images_store.insert(tx, account_id, fields, keywords)
@@ -97,3 +101,15 @@ async def test_pages_read_newest_first_from_the_index_are_the_sorted_pages(db: D
         ids = [[image.external_id for image in images] for images in pages]
         assert ids[0] == ids[1] == ids[2]
         assert len(ids[0]) == max(0, min(4, matches - offset))
+
+
+async def test_the_indexed_term_of_fewest_images_drives(db: Database) -> None:
+    compiled = compile_formula(
+        parse_formula('a=jane doe && country:"Portugal" && k=harbour'), account_id=ACCOUNT
+    )
+    author, country = compiled.indexed
+    driven = await formula_search.driven(db, compiled)
+    assert f"+{author.key}" in driven.where and f"+{country.key}" not in driven.where
+    assert await _plain_count(db, driven) == await _plain_count(db, compiled) == 3
+    alone = compile_formula(parse_formula("a=jane doe && k=harbour"), account_id=ACCOUNT)
+    assert alone.indexed == () and await formula_search.driven(db, alone) is alone

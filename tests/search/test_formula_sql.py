@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,10 @@ class Library:
         return {row[0] for row in rows}
 
     def search(self, q: str) -> set[str]:
-        return self.ids(self.compile(q))
+        compiled = self.compile(q)
+        found = self.ids(compiled)
+        assert self.ids(replace(compiled, where=compiled.walk_where)) == found
+        return found
 
     def id_set(self, compiled: CompiledFormula) -> set[str]:
         """The images of the account in `compiled.ids`; rows of a set said distinct are."""
@@ -468,6 +472,7 @@ def test_every_formula_compiles_to_sql_that_runs(library: Library, formula: Form
     neighbours = {external_id: Neighbours(P, {1: 0, 2: 7}) for external_id in similarity_references(formula)}
     compiled = compile_formula(formula, account_id=ACCOUNT, neighbours=neighbours)
     assert library.ids(compiled) <= ALL
+    assert library.ids(replace(compiled, where=compiled.walk_where)) == library.ids(compiled)
     if compiled.ids is not None:
         assert library.id_set(compiled) == library.ids(compiled)
     order = compiled.order_by()

@@ -44,7 +44,9 @@ async def search_imgs(request: Request) -> Response:
     facets = _facets(params.getlist("facets"))
     formula = parse_formula(query.q)
     neighbours = await runtime.phashes.resolve(runtime.db, principal.account_id, formula)
-    compiled = compile_formula(formula, account_id=principal.account_id, neighbours=neighbours)
+    compiled = await formula_search.driven(
+        runtime.db, compile_formula(formula, account_id=principal.account_id, neighbours=neighbours)
+    )
     order = _order(query, formula, compiled)
     offset = (query.page - 1) * query.limit
 
