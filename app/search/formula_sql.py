@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
@@ -100,10 +100,11 @@ _FLAG_COLUMNS = {
 # Python's whitespace among ASCII characters, which fold() strips.
 _ASCII_WHITESPACE = "char(32, 9, 10, 11, 12, 13, 28, 29, 30, 31)"
 # As the index images_orientation has it (migration 0009), so that the index answers `o=`.
-ORIENTATION = (
-    "(CASE WHEN i.width > i.height THEN 'landscape' WHEN i.width < i.height THEN 'portrait'"
-    " WHEN i.width = i.height THEN 'square' END)"
+_ORIENTATION_OF = (
+    "(CASE WHEN {0}.width > {0}.height THEN 'landscape' WHEN {0}.width < {0}.height THEN 'portrait'"
+    " WHEN {0}.width = {0}.height THEN 'square' END)"
 )
+ORIENTATION = _ORIENTATION_OF.format("i")
 # The string columns with an index of their folded values (migration 0009), and that key.
 _FOLDED_INDEXED = frozenset(
     {
@@ -192,16 +193,26 @@ def _compound(operator: str, parts: list[Sql]) -> IdSet | None:
 
 @dataclass(frozen=True, slots=True)
 class IndexedTerm:
-    """A term of the formula's top-level `&&` that an index of `images` answers: `key`, the
-    index's expression as the WHERE clause writes it, and `probe`, that index's range."""
+    """A term of the formula's top-level `&&` that an index of `images` answers: `text`, the
+    term as the WHERE clause writes it; `probe`, its index's range; `seek`, the same term (the
+    same parameters) as a look into that index for one image, which SQLite cannot drive by."""
 
-    key: str
+    text: str
     probe: Sql
+    seek: str
 
     def unindexed(self, where: str) -> str:
-        """`where` with this term's index out of SQLite's reach (`+key` is not the index's
-        expression), so that it drives by another term."""
-        return where.replace(self.key, f"+{self.key}")
+        """`where` with this term tested image by image in its index, so that another drives:
+        computing the folded value from the row took twice as long as the look into the index."""
+        return where.replace(self.text, self.seek)
+
+
+def _seek(index: str, term: str) -> str:
+    """`term`, written on `images AS j`, looked up in `index` for the image `i`."""
+    return (
+        f"EXISTS (SELECT 1 FROM images AS j INDEXED BY {index}"
+        f" WHERE j.account_id = i.account_id AND j.image_id = i.image_id AND {term})"
+    )
 
 
 def _in(ids: IdSet, probe: str | None = None) -> Sql:
@@ -310,12 +321,17 @@ def _indexed_terms(formula: Formula | None) -> tuple[IndexedTerm, ...]:
     for term in _conjuncts(formula) if formula is not None else []:
         match term:
             case StringFilter(field, Operator.EQUAL, value) if _STRING_COLUMNS[field] in _FOLDED_INDEXED:
-                key = _FOLDED_KEY.format(f"i.{_STRING_COLUMNS[field]}")
-                terms.append(IndexedTerm(key, Sql(f"{key} IN (?, {_NOT_ASCII})", (fold(value),))))
+                column = _STRING_COLUMNS[field]
+                key = _FOLDED_KEY.format(f"i.{column}")
+                probe = Sql(f"{key} IN (?, {_NOT_ASCII})", (fold(value),))
+                seek = _seek(f"images_{column}_folded", _folded_equal(column, value, "j").text)
+                terms.append(IndexedTerm(_folded_equal(column, value).text, probe, seek))
             case OrientationFilter(orientation):
-                terms.append(IndexedTerm(ORIENTATION, Sql(f"{ORIENTATION} = ?", (orientation.value,))))
-    keys = [term.key for term in terms]
-    return tuple(term for term in terms if keys.count(term.key) == 1)
+                probe = Sql(f"{ORIENTATION} = ?", (orientation.value,))
+                seek = _seek("images_orientation", f"{_ORIENTATION_OF.format('j')} = ?")
+                terms.append(IndexedTerm(probe.text, probe, seek))
+    texts = [term.text for term in terms]
+    return tuple(term for term in terms if texts.count(term.text) == 1)
 
 
 class _Compiler:
@@ -369,7 +385,10 @@ class _Compiler:
                         for prefix, word in zip(prefixes, found, strict=True)
                     ],
                 )
-                sql = _either([sql, _join(" AND ", [_colours(colours), word_by_word])])
+                # Not a set of ids: an INTERSECT would read every match of each word, where
+                # SQLite reads those of the few images with a colour.
+                coloured = replace(_join(" AND ", [_colours(colours), word_by_word]), ids=None)
+                sql = _either([sql, coloured])
         else:
             whole = f"{_FTS_COLUMNS} : ({' OR '.join(prefixes)})"
             colours = sorted({name for word in found for name in _colour_names(word, prefix=True)})
@@ -518,14 +537,15 @@ def _string(column: str, operator: Operator, value: str) -> Sql:
             return Sql(f"{_fold(column)} {_COMPARISON[operator]} ?", (fold(value),))
 
 
-def _folded_equal(column: str, value: str) -> Sql:
+def _folded_equal(column: str, value: str, table: str = "i") -> Sql:
     """`=` on a string column with a folded index: its key is the folded value, or char(1) for
     text that is not ASCII, folded then in Python. For ASCII text the index alone answers:
     `fold()` is not reached, so the row is not read."""
-    key = _FOLDED_KEY.format(f"i.{column}")
+    key = _FOLDED_KEY.format(f"{table}.{column}")
     folded = fold(value)
     return Sql(
-        f"({key} IN (?, {_NOT_ASCII}) AND ({key} = ? OR fold(i.{column}) = ?))", (folded, folded, folded)
+        f"({key} IN (?, {_NOT_ASCII}) AND ({key} = ? OR fold({table}.{column}) = ?))",
+        (folded, folded, folded),
     )
 
 
