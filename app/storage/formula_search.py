@@ -152,6 +152,11 @@ def _newest_first(counted: Counted, window: int) -> bool:
     return window * counted.images < 2 * counted.matches * counted.matches
 
 
+def sort_by(field: str, direction: Literal["asc", "desc"]) -> Sql:
+    """A field of SORTABLE (the caller checked it), missing values last either way."""
+    return Sql(f"{SORTABLE[field]} {direction.upper()} NULLS LAST")
+
+
 async def count(db: Database, formula: CompiledFormula, *, with_images: bool = False) -> Counted:
     """The matches; `with_images`: and the account's images (an index range, unless it has them all).
 
