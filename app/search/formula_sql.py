@@ -264,9 +264,10 @@ class CompiledFormula:
     # The formula's images as a set of ids when it is one (text, keyword, list and colour
     # filters joined by && and ||), any account's: the answer where the account has every image.
     ids: IdSet | None
-    # `where` (the same parameters) with the sets of side-table rows probed image by image: for
-    # a walk of images_newest that tests a few hundred images, where building the sets would
-    # read every row of each (full-text matches stay sets: FTS5 cannot probe one row cheaply).
+    # `where` (the same parameters) with the sets of side-table rows probed image by image, and
+    # the indexed terms looked up in their indexes: for a walk of images_newest that tests a few
+    # hundred images, where building the sets would read every row of each (full-text matches
+    # stay sets: FTS5 cannot probe one row cheaply), and the folded keys come from the indexes.
     walk_where: str
     # The top-level `&&` terms with an index, when more than one (one per index): the planner
     # knows only the average rows per value, so the caller may choose which drives.
@@ -296,13 +297,16 @@ def compile_formula(
         condition = compiler.formula(formula, ranked=True)
         where, ids = _join(" AND ", [where, condition]), condition.ids
     indexed = _indexed_terms(formula)
+    walk_where = where.probe or where.text
+    for term in indexed:
+        walk_where = term.unindexed(walk_where)
     return CompiledFormula(
         where.text,
         where.params,
         tuple(compiler.ranking),
         account_id,
         ids,
-        where.probe or where.text,
+        walk_where,
         indexed if len(indexed) > 1 else (),
     )
 
