@@ -66,7 +66,7 @@ FACETS = frozenset({*_FLAGS, *_STRINGS, *_LISTS, "orientation", "keywords"})
 # Ties in any sort: newest first, then by public uuid (imgs.md).
 _TIES = "i.created_at DESC, i.public_uuid"
 # The account has every image of the file (one statement reads it with what depends on it, in
-# the same snapshot): two probes of the images_newest index, whatever the number of images.
+# the same snapshot): two probes of an index on account_id, whatever the number of images.
 _ALONE = (
     "(NOT EXISTS (SELECT 1 FROM images WHERE account_id < ?)"
     " AND NOT EXISTS (SELECT 1 FROM images WHERE account_id > ?))"
@@ -83,7 +83,8 @@ async def driven(db: Database, formula: CompiledFormula) -> CompiledFormula:
     SQLite knows only the average images per value: for `a=jane doe && country:"Portugal"` it
     took the author (5 556 on average, 41 623 for her) over the country (12 500 on average,
     9 942 for Portugal) and read every one of her images for its country. Each term's range is
-    counted from its index (to _PROBE_LIMIT); the others' indexes are then put out of reach.
+    counted from its index (to _PROBE_LIMIT); the smallest drives, and the others are looked up
+    in their own indexes image by image (IndexedTerm.unindexed), which SQLite cannot drive by.
     When every range reaches the limit, none is small and SQLite's choice stands."""
     if not formula.indexed:
         return formula

@@ -64,7 +64,8 @@ async def search_imgs(request: Request) -> Response:
         if order is not None:
             shown, counted = await asyncio.gather(results(None), total())
             return shown, counted
-        # Newest first, the count chooses how the page is read (formula_search.page).
+        # Newest first, the count chooses how the page is read (formula_search.page): it is
+        # counted even for count=false.
         counted = await formula_search.count(runtime.db, compiled, with_images=True)
         return await results(counted), counted
 
