@@ -172,15 +172,17 @@ class Importer:
         self.outcomes: list[Outcome] = []
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
         self._first_with: dict[str, str] = {}  # sha256 -> the first file of this run with it
+        self._hashed: list[anyio.Event] = []  # by file: its bytes are in `_first_with`'s reckoning
         self._not_in_set: list[str] = []  # skipped images the set does not hold yet
 
     async def run(self, files: list[Path], jobs: int) -> None:
         slots: list[Outcome | None] = [None] * len(files)
+        self._hashed = [anyio.Event() for _ in files]
         pending = iter(enumerate(files))
 
         async def work() -> None:
             for index, path in pending:  # one iterator shared: each file goes to one worker
-                outcome = await self.one(path)
+                outcome = await self.one(index, path)
                 slots[index] = outcome
                 self.counts[outcome.status] += 1
                 counts = self.counts
@@ -207,13 +209,22 @@ class Importer:
             await anyio.sleep(1.0)
             self.progress.draw()
 
-    async def one(self, path: Path) -> Outcome:
+    async def one(self, index: int, path: Path) -> Outcome:
         relative = path.relative_to(self.root).as_posix()
         try:
-            digest = await anyio.to_thread.run_sync(_sha256, path)
-        except OSError as error:
-            return Outcome(relative, "failed", code="unreadable", message=error.strerror or str(error))
-        first = self._first_with.setdefault(digest, relative)
+            try:
+                digest = await anyio.to_thread.run_sync(_sha256, path)
+            except OSError as error:
+                return Outcome(relative, "failed", code="unreadable", message=error.strerror or str(error))
+            # Files take their turn here in the order of the walk, however their hashing
+            # interleaved: of files with the same bytes, the first in that order is sent and the
+            # others are its duplicates, the same on every run. The file before this one was
+            # handed out earlier, so its turn never waits for this one's.
+            if index:
+                await self._hashed[index - 1].wait()
+            first = self._first_with.setdefault(digest, relative)
+        finally:
+            self._hashed[index].set()
         if first != relative:
             return Outcome(relative, "skipped", code="duplicate", message=f"same bytes as {first}")
         refusal = self.refused.get(digest)

@@ -3,10 +3,12 @@ second run that skips everything without sending a byte."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from app.cli import import_files
 from app.client import Darkroom
 from tests.cli.conftest import Cli, copy_files
 
@@ -147,3 +149,20 @@ def test_a_token_that_may_not_upload_stops_the_import_with_exit_2(cli: Cli, fold
     assert ran.code == 2
     assert ran.err.startswith("darkroom: the token may not do this: ")
     assert len(ran.err.splitlines()) == 1
+
+
+def test_of_files_with_the_same_bytes_the_first_in_the_walk_is_sent_however_hashing_goes(
+    cli: Cli, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found flaky: with parallel workers, whichever copy finished hashing first was sent.
+    hash_file = import_files._sha256
+
+    def slow_for_the_first(path: Path) -> str:
+        if path.name == "tiny.png":
+            time.sleep(0.3)
+        return hash_file(path)
+
+    monkeypatch.setattr(import_files, "_sha256", slow_for_the_first)
+    summary = cli("import", str(folder), "--json").json()
+    statuses = {entry["path"]: entry["status"] for entry in summary["files"]}
+    assert (statuses["tiny.png"], statuses["again/tiny copy.png"]) == ("done", "skipped")
