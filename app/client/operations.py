@@ -8,7 +8,7 @@ request per change, not one per poll interval.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Generic, Self, TypeVar
 
 import anyio
@@ -59,7 +59,7 @@ class FollowedOperation(Generic[S]):
         """Cancel it if it has not finished (a finished one is `Conflict` on `/ops`)."""
         raise NotImplementedError
 
-    async def follow(self) -> AsyncIterator[S]:
+    async def follow(self) -> AsyncGenerator[S]:
         """The operation as it stands, then again after each change, until it has finished;
         one request per change. No time limit: stop iterating to give up."""
         yield self._info

@@ -6,7 +6,7 @@ name, run to completion, and an operation handle is wrapped so that `wait()` blo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
@@ -48,6 +48,19 @@ class _Blocking(Generic[S]):
         self._portal.run(self._inner.wait(timeout))
         return self
 
+    def follow(self) -> Iterator[S]:
+        """The operation as it stands, then after each change until it has finished, blocking
+        in between (see `AsyncOperation.follow`): one request per change."""
+        changes = self._inner.follow()
+        try:
+            while True:
+                try:
+                    yield self._portal.run(_next(changes))
+                except StopAsyncIteration:
+                    return
+        finally:
+            self._portal.run(changes.aclose())
+
     def refresh(self) -> Self:
         self._portal.run(self._inner.refresh())
         return self
@@ -62,6 +75,10 @@ class _Blocking(Generic[S]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.info!r}>"
+
+
+async def _next(changes: AsyncGenerator[S]) -> S:
+    return await anext(changes)
 
 
 class Operation(_Blocking[OperationInfo], OperationFields):

@@ -31,3 +31,16 @@ def test_the_sync_client_sees_failed_operations(server: DarkroomServer) -> None:
         with pytest.raises(OperationFailed) as raised:
             operation.raise_for_failure()
     assert raised.value.code == "fault_injected"
+
+
+def test_the_sync_client_follows_each_change_of_an_operation(server: DarkroomServer) -> None:
+    with Darkroom(server.url, server.token) as darkroom, server.faults(delay_ms=800):
+        darkroom.sets.create("Ahead")
+        followed = darkroom.sets.create("Watched")
+        assert [info.status for info in followed.follow()] == ["queued", "running", "succeeded"]
+        # Leaving early closes what it was following; the client stays usable.
+        slow = darkroom.sets.create("Left")
+        for info in slow.follow():
+            assert not info.finished
+            break
+        assert slow.wait(10).succeeded
