@@ -1,5 +1,5 @@
-"""`ops watch UUID`: follow an operation live until it ends, one request per change; exit 0 when
-it succeeded, 1 when it failed or was canceled, 2 when there is no such operation."""
+"""`ops watch UUID` (or an op_id): follow an operation live until it ends, one request per
+change; exit 0 when it succeeded, 1 when it failed or was canceled, 2 when there is none."""
 
 from __future__ import annotations
 
@@ -21,13 +21,15 @@ def add_parser(commands: Any) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     watch = actions.add_parser("watch", help="follow an operation live until it ends")
     remote.add_remote(watch)
-    watch.add_argument("uuid", help="the operation's uuid (op-…)")
+    watch.add_argument("uuid", help="the operation's uuid (op-…), or its op_id as /ops shows it")
     watch.set_defaults(run=lambda args: remote.run(args, _watch))
 
 
 async def _watch(args: argparse.Namespace, client: AsyncDarkroom) -> int:
     try:
-        operation = await client.operations.get(args.uuid)
+        # Both dialects show the same operations: an op_id leads to the uuid it has in /v1.
+        uuid = (await client.ops.get(int(args.uuid))).info.uuid if args.uuid.isdigit() else args.uuid
+        operation = await client.operations.get(uuid)
     except NotFound:
         raise CommandFailed("operation_not_found", f"no operation {args.uuid}") from None
     progress = Progress(f"{operation.uuid} {operation.info.type}", operation.info.progress.total)

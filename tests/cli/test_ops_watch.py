@@ -35,3 +35,14 @@ def test_an_unknown_operation_is_exit_2(cli: Cli) -> None:
     ran = cli("ops", "watch", "op-00000000-0000-0000-0000-000000000000")
     assert ran.code == 2
     assert ran.err == "darkroom: no operation op-00000000-0000-0000-0000-000000000000\n"
+
+
+def test_an_operation_of_the_search_dialect_is_watched_by_its_op_id(cli: Cli) -> None:
+    cli.server.faults(delay_ms=300)
+    with Darkroom(cli.server.url, cli.token) as client:
+        op = client.imgs.delete_one("none")
+    ran = cli("ops", "watch", str(op.info.op_id))
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith(f"{op.info.uuid} ") and " succeeded" in ran.out
+    unknown = cli("ops", "watch", "999999999")
+    assert (unknown.code, unknown.err) == (2, "darkroom: no operation 999999999\n")
