@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from app.config import Settings
 from app.faults import DropResponseMiddleware
@@ -93,24 +89,6 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    _call_endpoints_directly(app.routes)
     app.darkroom = runtime
     app.state.darkroom = runtime
-    return app
-
-
-def _call_endpoints_directly(routes: list[BaseRoute]) -> None:
-    """Call each endpoint function without the exception handling Starlette's `request_response`
-    wraps around it (a closure and a wrapped `send` per request): `RequestEnvelope` handles
-    every exception for the whole app."""
-    for route in routes:
-        if isinstance(route, Route) and inspect.iscoroutinefunction(route.endpoint):
-            route.app = _endpoint_app(route.endpoint)
-
-
-def _endpoint_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        response = await endpoint(Request(scope, receive, send))
-        await response(scope, receive, send)
-
     return app

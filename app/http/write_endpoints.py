@@ -12,10 +12,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.authentication import Principal
 from app.http.lookups import image_of
+from app.http.routing import Route
 from app.http.writes import V1Write
 from app.operations.submission import Submission
 from app.runtime import Darkroom

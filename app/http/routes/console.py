@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.errors import NotFound
 from app.http.context import darkroom
 from app.http.responses import etag_matches, not_modified
+from app.http.routing import Route
 
 _MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",

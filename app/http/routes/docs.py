@@ -11,11 +11,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from app.http.openapi import document
 from app.http.responses import get_response
+from app.http.routing import Route
 
 _PAGE = (resources.files("app.http") / "static" / "docs.html").read_bytes()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.http.context import darkroom
 from app.http.responses import JSONResponse
+from app.http.routing import Route
 from app.schemas.health import HealthOut
 
 

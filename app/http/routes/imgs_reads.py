@@ -7,13 +7,13 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.errors import ImageNotFound, Unprocessable
 from app.http.context import authorize
 from app.http.imgs_views import imgs_views
 from app.http.responses import get_response
+from app.http.routing import Route
 from app.http.urls import public_base
 from app.schemas.imgs_out import projected, projection
 from app.schemas.imgs_requests import SearchQuery, reject_unknown, search_query

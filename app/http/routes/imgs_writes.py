@@ -7,7 +7,6 @@ from typing import Any
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.authentication import Principal
 from app.accounts.scopes import Scope
@@ -15,6 +14,7 @@ from app.errors import Unprocessable, ValidationFailed
 from app.http.context import authorize
 from app.http.request_body import body_limit, read_body
 from app.http.responses import JSONResponse
+from app.http.routing import Route
 from app.operations.idempotency import HEADER, IdempotencyClaim, check_key, fingerprint
 from app.operations.states import OperationStatus
 from app.operations.submission import Submission

@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Route
 
 from app.errors import Forbidden, NotFound
 from app.http.context import darkroom
 from app.http.responses import etag_matches, not_modified
+from app.http.routing import Route
 from app.signing import sign, verify
 from app.storage.media_files import MediaFile
 

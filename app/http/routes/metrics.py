@@ -7,9 +7,9 @@ import functools
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.http.context import authorize
+from app.http.routing import Route
 from app.metrics import CONTENT_TYPE
 from app.storage import operations_store
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.errors import OperationNotFound
@@ -12,6 +11,7 @@ from app.http.cancellation import cancel
 from app.http.context import authorize
 from app.http.operation_polls import poll
 from app.http.responses import JSONResponse, get_response
+from app.http.routing import Route
 from app.operations.states import OperationStatus
 from app.operations.types.imgs_write import METHOD_OF_TYPE
 from app.runtime import Darkroom

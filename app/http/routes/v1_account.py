@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import ALL_SCOPES
 from app.http.context import authorize
 from app.http.responses import get_response
+from app.http.routing import Route
 from app.schemas.accounts import AccountOut, MeOut, TokenOut
 
 

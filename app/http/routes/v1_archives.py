@@ -8,7 +8,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.archives.entries import safe_name
@@ -19,6 +18,7 @@ from app.http.lookups import image_ids_of, set_of
 from app.http.paging import page
 from app.http.responses import get_response
 from app.http.routes.media import archive_path, signed_query
+from app.http.routing import Route
 from app.http.urls import public_base
 from app.http.write_endpoints import WriteCheck, WriteEndpoint
 from app.operations.submission import Submission

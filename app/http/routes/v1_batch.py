@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from app.errors import ApiError, ValidationFailed
 from app.http.routes import v1_images, v1_keywords, v1_sets
+from app.http.routing import Route
 from app.http.write_endpoints import WriteCheck, WriteEndpoint
 from app.operations.submission import Submission
 from app.operations.types import batch

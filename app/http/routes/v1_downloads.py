@@ -8,7 +8,6 @@ from pathlib import PurePosixPath
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.errors import ValidationFailed
@@ -17,6 +16,7 @@ from app.http.lookups import image_of
 from app.http.request_body import body_limit, read_body
 from app.http.responses import JSONResponse
 from app.http.routes.media import media_type_of, private_path, private_query
+from app.http.routing import Route
 from app.http.urls import public_base
 from app.schemas.base import Schema, decode_json
 from app.storage import versions_store

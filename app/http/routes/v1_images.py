@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.errors import ValidationFailed
@@ -14,6 +13,7 @@ from app.http.image_views import image_views, version_out
 from app.http.lookups import image_ids_of, image_of, set_of
 from app.http.paging import page
 from app.http.responses import get_response
+from app.http.routing import Route
 from app.http.urls import public_base
 from app.http.write_endpoints import WriteCheck, WriteEndpoint, image_write
 from app.operations.submission import Submission

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.http.context import authorize
 from app.http.lookups import image_ids_of
 from app.http.paging import page
 from app.http.responses import get_response
+from app.http.routing import Route
 from app.http.write_endpoints import WriteCheck, WriteEndpoint, image_write
 from app.operations.submission import Submission
 from app.operations.types import keywords

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.errors import OperationNotFound, ValidationFailed
@@ -13,6 +12,7 @@ from app.http.context import authorize
 from app.http.operation_polls import poll
 from app.http.paging import page
 from app.http.responses import JSONResponse, get_response
+from app.http.routing import Route
 from app.runtime import Darkroom
 from app.schemas.base import convert_query
 from app.schemas.operations import OperationListQuery, operation_out

@@ -19,13 +19,13 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.accounts.scopes import Scope
 from app.errors import Forbidden, IdempotencyKeyConflict, PayloadTooLarge, ValidationFailed
 from app.http.context import darkroom
 from app.http.lookups import set_id_of_field
 from app.http.responses import JSONResponse
+from app.http.routing import Route
 from app.http.urls import public_base
 from app.http.write_endpoints import WriteCheck, WriteEndpoint
 from app.http.writes import V1Write, answer_with_operation
