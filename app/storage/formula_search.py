@@ -6,8 +6,11 @@ piece of SQL here is assembled from the fixed names below, never from input.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Literal
+
+import msgspec
 
 from app.search.formula_sql import ORIENTATION, CompiledFormula, Sql
 from app.storage.database import Database
@@ -213,10 +216,12 @@ async def facet(db: Database, formula: CompiledFormula, name: str, limit: int) -
             f"FROM images AS i, json_each(i.{name}) AS j WHERE {where} GROUP BY j.value"
         )
     elif name == "keywords":
+        coded = await _keyword_facet(db, formula, limit)
+        if coded is not None:
+            return coded
         # count(*): the key (image_id, namespace, value_folded) makes each image count once.
         sql = (
-            "SELECT min(CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END) "
-            "AS value, count(*) AS n "
+            f"SELECT {_KEYWORD_TEXT} AS value, count(*) AS n "
             f"FROM images AS i JOIN image_keywords AS k ON k.image_id = i.image_id WHERE {where} "
             "GROUP BY k.namespace, k.value_folded"
         )
@@ -224,3 +229,50 @@ async def facet(db: Database, formula: CompiledFormula, name: str, limit: int) -
         raise ValueError(f"unknown facet {name!r}")  # the name becomes SQL text: checked first
     rows = await db.fetch_all(f"{sql} ORDER BY n DESC, value LIMIT ?", (*params, limit))
     return {str(row["value"]): int(row["n"]) for row in rows}
+
+
+# How a keyword shows in a facet, its namespace before it.
+_KEYWORD_TEXT = "min(CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END)"
+# The last code point: past it keyword codes are U+FFFD (migration 0010_keyword_codes).
+_LAST_CODE = 0x10FFFF
+
+
+async def _keyword_facet(db: Database, formula: CompiledFormula, limit: int) -> dict[str, int] | None:
+    """The keyword facet counted from each image's string of keyword codes: one row per image
+    and a count of characters, instead of grouping every keyword row by its text (14 222 images,
+    99 000 rows: 160-180 ms, of which the grouping is 140). None when the library has more
+    keyword spellings than code points.
+
+    Spellings of one keyword ("Sunset", "sunset") have codes of their own: their counts are
+    added and the first spelling in code point order shows, as SQL's min() would. Codes are never
+    changed or deleted, so reading their texts in a second statement is as good as in the first."""
+    row = await db.fetch_one(
+        f"SELECT CASE WHEN (SELECT max(code) FROM keyword_codes) <= {_LAST_CODE} THEN ("
+        "SELECT coalesce(group_concat(c.codes, ''), '') FROM images AS i"
+        f" JOIN image_keyword_codes AS c ON c.image_id = i.image_id WHERE {formula.where}"
+        ") ELSE '' END AS codes, (SELECT max(code) FROM keyword_codes) AS last_code",
+        formula.params,
+    )
+    if row is None:
+        raise RuntimeError("a SELECT without FROM returned no row")
+    if row["last_code"] is not None and row["last_code"] > _LAST_CODE:
+        return None
+    counted = Counter(row["codes"])
+    if not counted:
+        return {}
+    spellings = await db.fetch_all(
+        "SELECT code, namespace, value, value_folded FROM keyword_codes"
+        " WHERE code IN (SELECT value FROM json_each(?))",
+        (msgspec.json.encode([ord(code) for code in counted]).decode(),),
+    )
+    keywords: dict[tuple[str, str], tuple[int, str]] = {}
+    for spelling in spellings:
+        key = (spelling["namespace"], spelling["value_folded"])
+        text = f"{key[0]}:{spelling['value']}" if key[0] else spelling["value"]
+        images = counted[chr(spelling["code"])]
+        if key in keywords:
+            shown_images, shown = keywords[key]
+            images, text = images + shown_images, min(text, shown)
+        keywords[key] = (images, text)
+    ranked = sorted(keywords.values(), key=lambda keyword: (-keyword[0], keyword[1]))
+    return {text: images for images, text in ranked[:limit]}
