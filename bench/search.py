@@ -572,6 +572,9 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=100_000, help="images in the library")
     parser.add_argument("--runs", type=int, default=200, help="timed requests per formula")
     parser.add_argument("--batches", type=int, default=3, help="timed 10 000-item PATCH requests")
+    parser.add_argument(
+        "--only", help="run the formulas whose name holds this text (results are then not saved)"
+    )
     options = parser.parse_args()
     if options.images < max(BATCH_ITEMS, REFERENCE_STEP + len(_FLIPS)):
         parser.error(f"at least {BATCH_ITEMS} images")
@@ -594,7 +597,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "load_before": load_before,
         }
-        all_cases = cases(reference)
+        all_cases = [case for case in cases(reference) if options.only is None or options.only in case.name]
         headers = {"Authorization": f"Bearer {token}"}
         with (
             server(data_dir) as (process, base),
@@ -617,8 +620,9 @@ def main() -> int:
             batch = measure_batch(client, options.batches)
     results = summary(facts, all_cases, server_cpu, hamming_s, batch)
     report(results)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    if options.only is None:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0
 
 
