@@ -367,6 +367,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The most memory a process has held so far (VmHWM, Linux), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection set up as the server sets up its own (app.storage.database)."""
     connection = sqlite3.connect(path, isolation_level=None)

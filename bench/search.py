@@ -45,6 +45,7 @@ from library import (
     library_key,
     migrate_copy,
     older_cache,
+    peak_rss_mb,
     server,
 )
 
@@ -537,7 +538,8 @@ def report(results: dict[str, Any]) -> None:
     )
     print(
         f"GET /imgs, {results['requests']} sequential requests, each followed by its hand-written SQL;"
-        f" server CPU {results['server_cpu_ms_per_request']:.1f} ms per request"
+        f" server CPU {results['server_cpu_ms_per_request']:.1f} ms per request,"
+        f" peak RSS {results['server_peak_rss_mb']:.0f} MB"
     )
     print()
     header = f"{'formula':<58}{'matches':>8}{'HTTP p50':>9}{'p99':>7}{'raw p50':>9}{'p99':>7}{'ratio':>7}"
@@ -615,6 +617,7 @@ def main() -> int:
             server_cpu = measure_search(
                 client, process.pid, connection, account_id, all_cases, hashes, options.runs
             )
+            facts["server_peak_rss_mb"] = peak_rss_mb(process.pid)
             hamming_s = sql_hamming_scan(connection, account_id, hashes)
             print(f"batch: {options.batches} PATCH /imgs of {BATCH_ITEMS} items", flush=True)
             batch = measure_batch(client, options.batches)
