@@ -31,6 +31,7 @@ def check_all(data_dir: Path, writes: list[Write], library: Library) -> list[str
     with closing(connect(data_dir / "darkroom.sqlite3")) as db:
         return [
             *database_sound(db),
+            *keyword_codes_match_rows(db),
             *operations_ended_once(db, writes),
             *all_or_nothing_creates(db, _of(writes, "imgs_all_or_nothing")),
             *subset_creates(db, _of(writes, "imgs_subset")),
@@ -54,6 +55,24 @@ def database_sound(db: sqlite3.Connection) -> list[str]:
     violations = [] if found == ["ok"] else [f"integrity_check: {'; '.join(found[:5])}"]
     violations += [f"foreign_key_check: {tuple(row)}" for row in db.execute("PRAGMA foreign_key_check")]
     return violations
+
+
+def keyword_codes_match_rows(db: sqlite3.Connection) -> list[str]:
+    """Each image's string of keyword codes (kept by triggers, migration 0010) holds exactly the
+    codes of its keyword rows, whatever write a kill interrupted."""
+    rebuilt = {
+        row[0]: sorted(row[1])
+        for row in db.execute(
+            "SELECT k.image_id, group_concat(char(c.code), '') FROM image_keywords AS k"
+            " JOIN keyword_codes AS c ON c.namespace = k.namespace AND c.value = k.value GROUP BY k.image_id"
+        )
+    }
+    kept = {row[0]: sorted(row[1]) for row in db.execute("SELECT image_id, codes FROM image_keyword_codes")}
+    return [
+        f"image {image_id}: keyword codes {kept.get(image_id, [])} for rows {rebuilt.get(image_id, [])}"
+        for image_id in sorted(rebuilt.keys() | kept.keys())
+        if kept.get(image_id, []) != rebuilt.get(image_id, [])
+    ]
 
 
 def operations_ended_once(db: sqlite3.Connection, writes: list[Write]) -> list[str]:

@@ -75,6 +75,11 @@ _ALONE = (
     " AND NOT EXISTS (SELECT 1 FROM images WHERE account_id > ?))"
 )
 
+# How a keyword shows in a facet, its namespace before it.
+_KEYWORD_TEXT = "min(CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END)"
+# The last code point: past it keyword codes are U+FFFD (migration 0010_keyword_codes).
+_LAST_CODE = 0x10FFFF
+
 
 # How far each index range is counted to choose the driving one: a few milliseconds at most.
 _PROBE_LIMIT = 20_000
@@ -229,12 +234,6 @@ async def facet(db: Database, formula: CompiledFormula, name: str, limit: int) -
         raise ValueError(f"unknown facet {name!r}")  # the name becomes SQL text: checked first
     rows = await db.fetch_all(f"{sql} ORDER BY n DESC, value LIMIT ?", (*params, limit))
     return {str(row["value"]): int(row["n"]) for row in rows}
-
-
-# How a keyword shows in a facet, its namespace before it.
-_KEYWORD_TEXT = "min(CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END)"
-# The last code point: past it keyword codes are U+FFFD (migration 0010_keyword_codes).
-_LAST_CODE = 0x10FFFF
 
 
 async def _keyword_facet(db: Database, formula: CompiledFormula, limit: int) -> dict[str, int] | None:
