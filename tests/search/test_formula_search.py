@@ -173,3 +173,20 @@ async def test_past_the_last_code_point_the_keyword_facet_groups_rows(db: Databa
     facet = await formula_search.facet(db, compiled, "keywords", 100)
     assert facet["beyond"] == 1
     assert facet == await _plain_keyword_facet(db, compiled, 100)
+
+
+async def test_migration_0010_codes_the_keywords_a_library_already_has(db: Database) -> None:
+    await _write_keywords(db)
+    # The library as it was before migration 0010, with its keyword rows.
+    await db.execute_script(
+        "DROP TRIGGER image_keyword_codes_insert; DROP TRIGGER image_keyword_codes_delete;"
+        " DROP TRIGGER image_keyword_codes_update; DROP TRIGGER image_keyword_codes_image_delete;"
+        " DROP TABLE keyword_codes; DROP TABLE image_keyword_codes;"
+        " DELETE FROM schema_migrations WHERE version = 10;"
+    )
+    assert await migrate(db) == [10]
+    await _codes_are_rebuilt_codes(db)
+    compiled = compile_formula(parse_formula(""), account_id=ACCOUNT)
+    assert await formula_search.facet(db, compiled, "keywords", 100) == await _plain_keyword_facet(
+        db, compiled, 100
+    )
