@@ -138,7 +138,8 @@ async def _codes_are_rebuilt_codes(db: Database) -> None:
 
 async def _write_keywords(db: Database) -> None:
     """Spellings of one keyword on different images, namespaces, removals, a rename by UPDATE
-    (no writer does it today: the triggers must not care), a deletion."""
+    and an INSERT OR REPLACE (no writer does either today: the triggers must not care), a
+    deletion."""
     async with db.write() as tx:
         await images_store.add_keywords(
             tx, 1, [parse_keyword("Sunset", "keywords"), parse_keyword("place:Porto", "keywords")]
@@ -147,6 +148,11 @@ async def _write_keywords(db: Database) -> None:
         await images_store.add_keywords(tx, 3, [parse_keyword("place:porto", "keywords")])
         assert await keywords_store.remove(tx, 1, parse_keyword("beach", "keywords"))
         await tx.execute("UPDATE image_keywords SET value = 'Dog' WHERE image_id = 5 AND value = 'dog'")
+        # A writer's own conflict clause applies to the triggers' statements too.
+        await tx.execute(
+            "INSERT OR REPLACE INTO image_keywords (image_id, namespace, value, value_folded, position)"
+            " VALUES (7, '', 'sunset', 'sunset', 9)"
+        )
         await images_store.delete(tx, 6)
 
 

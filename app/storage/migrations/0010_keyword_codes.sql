@@ -32,13 +32,15 @@ JOIN keyword_codes AS c ON c.namespace = k.namespace AND c.value = k.value
 GROUP BY k.image_id;
 
 -- An image holds a keyword once (its key is the folded text), so its character appears once
--- in its string and replace() removes exactly it. Plain INSERT OR IGNORE and UPDATE rather
--- than an upsert: an outer INSERT OR IGNORE would override a trigger's ON CONFLICT clause.
+-- in its string and replace() removes exactly it. Rows are added only when missing (WHERE NOT
+-- EXISTS), not by a conflict clause: the outer statement's (INSERT OR IGNORE INTO
+-- image_keywords, or any other a writer chooses) would override the trigger's.
 CREATE TRIGGER image_keyword_codes_insert AFTER INSERT ON image_keywords BEGIN
-    INSERT OR IGNORE INTO keyword_codes (code, namespace, value, value_folded)
-    VALUES ((SELECT coalesce(max(code), 65535) + 1 FROM keyword_codes), new.namespace, new.value,
-        new.value_folded);
-    INSERT OR IGNORE INTO image_keyword_codes (image_id, codes) VALUES (new.image_id, '');
+    INSERT INTO keyword_codes (code, namespace, value, value_folded)
+    SELECT coalesce(max(code), 65535) + 1, new.namespace, new.value, new.value_folded FROM keyword_codes
+    HAVING NOT EXISTS (SELECT 1 FROM keyword_codes WHERE namespace = new.namespace AND value = new.value);
+    INSERT INTO image_keyword_codes (image_id, codes) SELECT new.image_id, ''
+    WHERE NOT EXISTS (SELECT 1 FROM image_keyword_codes WHERE image_id = new.image_id);
     UPDATE image_keyword_codes SET codes = codes || (
         SELECT char(code) FROM keyword_codes WHERE namespace = new.namespace AND value = new.value
     ) WHERE image_id = new.image_id;
@@ -55,10 +57,11 @@ BEGIN
     UPDATE image_keyword_codes SET codes = replace(codes, (
         SELECT char(code) FROM keyword_codes WHERE namespace = old.namespace AND value = old.value
     ), '') WHERE image_id = old.image_id;
-    INSERT OR IGNORE INTO keyword_codes (code, namespace, value, value_folded)
-    VALUES ((SELECT coalesce(max(code), 65535) + 1 FROM keyword_codes), new.namespace, new.value,
-        new.value_folded);
-    INSERT OR IGNORE INTO image_keyword_codes (image_id, codes) VALUES (new.image_id, '');
+    INSERT INTO keyword_codes (code, namespace, value, value_folded)
+    SELECT coalesce(max(code), 65535) + 1, new.namespace, new.value, new.value_folded FROM keyword_codes
+    HAVING NOT EXISTS (SELECT 1 FROM keyword_codes WHERE namespace = new.namespace AND value = new.value);
+    INSERT INTO image_keyword_codes (image_id, codes) SELECT new.image_id, ''
+    WHERE NOT EXISTS (SELECT 1 FROM image_keyword_codes WHERE image_id = new.image_id);
     UPDATE image_keyword_codes SET codes = codes || (
         SELECT char(code) FROM keyword_codes WHERE namespace = new.namespace AND value = new.value
     ) WHERE image_id = new.image_id;
