@@ -37,8 +37,9 @@ GROUP BY k.image_id;
 -- image_keywords, or any other a writer chooses) would override the trigger's.
 CREATE TRIGGER image_keyword_codes_insert AFTER INSERT ON image_keywords BEGIN
     INSERT INTO keyword_codes (code, namespace, value, value_folded)
-    SELECT coalesce(max(code), 65535) + 1, new.namespace, new.value, new.value_folded FROM keyword_codes
-    HAVING NOT EXISTS (SELECT 1 FROM keyword_codes WHERE namespace = new.namespace AND value = new.value);
+    SELECT (SELECT coalesce(max(code), 65535) + 1 FROM keyword_codes), new.namespace, new.value,
+        new.value_folded
+    WHERE NOT EXISTS (SELECT 1 FROM keyword_codes WHERE namespace = new.namespace AND value = new.value);
     INSERT INTO image_keyword_codes (image_id, codes) SELECT new.image_id, ''
     WHERE NOT EXISTS (SELECT 1 FROM image_keyword_codes WHERE image_id = new.image_id);
     UPDATE image_keyword_codes SET codes = codes || (
@@ -58,8 +59,9 @@ BEGIN
         SELECT char(code) FROM keyword_codes WHERE namespace = old.namespace AND value = old.value
     ), '') WHERE image_id = old.image_id;
     INSERT INTO keyword_codes (code, namespace, value, value_folded)
-    SELECT coalesce(max(code), 65535) + 1, new.namespace, new.value, new.value_folded FROM keyword_codes
-    HAVING NOT EXISTS (SELECT 1 FROM keyword_codes WHERE namespace = new.namespace AND value = new.value);
+    SELECT (SELECT coalesce(max(code), 65535) + 1 FROM keyword_codes), new.namespace, new.value,
+        new.value_folded
+    WHERE NOT EXISTS (SELECT 1 FROM keyword_codes WHERE namespace = new.namespace AND value = new.value);
     INSERT INTO image_keyword_codes (image_id, codes) SELECT new.image_id, ''
     WHERE NOT EXISTS (SELECT 1 FROM image_keyword_codes WHERE image_id = new.image_id);
     UPDATE image_keyword_codes SET codes = codes || (
