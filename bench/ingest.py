@@ -37,7 +37,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,12 +54,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from library import server as library_server
 from PIL import Image, ImageChops, ImageOps
 
 from app.processor.profiles import DEFAULT_PROFILES
 from app.processor.versions import JPEG_QUALITY, PROGRESSIVE_FROM, fit
 
-HOST = "127.0.0.1"
 PLAIN_GOAL, BEST_GOAL = 1.5, 0.9
 BENCH_DIR = Path(__file__).resolve().parent
 CORPUS = BENCH_DIR.parent.parent / "shared" / "corpus"
@@ -226,47 +225,13 @@ def run_script(script: Callable[[Path, Path], None], files: Sequence[Path], out:
 # --- the server and its memory --------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def server(data_dir: Path, workers: int) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
-    """Darkroom on a free loopback port with a fresh data dir: the process, its base URL, a token."""
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    command = [sys.executable, "-m", "app", "serve", "--data-dir", str(data_dir)]
-    command += ["--host", HOST, "--port", str(port), "--workers", str(workers)]
+    """Darkroom with a fresh data dir and the default settings (the scripts make the default
+    versions): the process, its base URL, a token."""
     data_dir.mkdir(parents=True)
-    log_path = data_dir.parent / f"{data_dir.name}.log"
-    # The default settings (the scripts make the default versions), whatever this shell has set.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("DARKROOM_")}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, cwd=BENCH_DIR.parent, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}: {log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start in 30 s: {log_path.read_text()}")
-            time.sleep(0.1)
+    with library_server(data_dir, workers=workers) as (process, base):
         yield process, base, (data_dir / "dev-token").read_text().strip()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _descendants(pid: int) -> list[int]:

@@ -329,15 +329,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """Darkroom on a free loopback port over `data_dir`: the process and its base URL."""
+def server(data_dir: Path, *, workers: int | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Darkroom on a free loopback port over `data_dir` (made if missing): the process and its
+    base URL. Its log is `<data_dir>.log` beside the directory."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     command = [sys.executable, "-m", "app", "serve", "--data-dir", str(data_dir)]
     command += ["--host", HOST, "--port", str(port)]
-    log_path = data_dir.parent / "server.log"
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir.parent / f"{data_dir.name}.log"
+    # The default settings, whatever this shell has set.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DARKROOM_")}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, cwd=BENCH_DIR.parent)
+        process = subprocess.Popen(command, stdout=log, stderr=log, cwd=BENCH_DIR.parent, env=env)
     try:
         deadline = time.monotonic() + 60
         while True:

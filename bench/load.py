@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from ingest import CPUS, HOST, TERMINAL, photos, server, tree_cpu_seconds, with_comment
+from ingest import CPUS, TERMINAL, photos, server, tree_cpu_seconds, with_comment
+from library import HOST
 from poll import cpu_seconds
 
 BENCH_DIR = Path(__file__).resolve().parent
