@@ -1,7 +1,8 @@
 """`GET /imgs` as SQL: the page, the count and the facets of the images a compiled formula matches.
 
-The WHERE clause comes from app/search/formula_sql.py with its bound parameters; every other
-piece of SQL here is assembled from the fixed names below, never from input.
+The WHERE clause and the WITH clause it reads come from app/search/formula_sql.py with their
+bound parameters; every other piece of SQL here is assembled from the fixed names below, never
+from input.
 """
 
 from __future__ import annotations
@@ -134,9 +135,11 @@ async def page(
     limit: int,
     offset: int,
     counted: Counted | None = None,
+    similarity: bool = False,
 ) -> list[ImageRow]:
-    """`order` is the sort (without the ties); None: newest first, for which `counted` (with
-    the account's images) lets the page be read in that order from the index (see _newest_first)."""
+    """`order` is the sort (without the ties), with `similarity` when it is the formula's
+    order_by(); None: newest first, for which `counted` (with the account's images) lets the
+    page be read in that order from the index (see _newest_first)."""
     if counted is not None and counted.matches <= offset:
         return []
     order_text = f"{order.text}, {_TIES}" if order is not None else _TIES
@@ -144,8 +147,9 @@ async def page(
     source, where = "images AS i", formula.where
     if order is None and counted is not None and _newest_first(counted, offset + limit):
         source, where = "images AS i INDEXED BY images_newest", formula.walk_where
-    sql = f"SELECT i.* FROM {source} WHERE {where} ORDER BY {order_text} LIMIT ? OFFSET ?"
-    rows = await db.fetch_all(sql, (*formula.params, *order_params, limit, offset))
+    fulltext = formula.fulltext(scored=similarity)
+    sql = f"{fulltext.text} SELECT i.* FROM {source} WHERE {where} ORDER BY {order_text} LIMIT ? OFFSET ?"
+    rows = await db.fetch_all(sql, (*fulltext.params, *formula.params, *order_params, limit, offset))
     return [image_from_row(row) for row in rows]
 
 
@@ -188,8 +192,10 @@ async def count(db: Database, formula: CompiledFormula, *, with_images: bool = F
             " ELSE (SELECT count(*) FROM images WHERE account_id = ?) END)",
             (account, account, account),
         )
+    fulltext = formula.fulltext()
     row = await db.fetch_one(
-        f"SELECT {matches.text} AS matches, {images.text} AS images", (*matches.params, *images.params)
+        f"{fulltext.text} SELECT {matches.text} AS matches, {images.text} AS images",
+        (*fulltext.params, *matches.params, *images.params),
     )
     if row is None:
         raise RuntimeError("a SELECT without FROM returned no row")
@@ -232,7 +238,10 @@ async def facet(db: Database, formula: CompiledFormula, name: str, limit: int) -
         )
     else:
         raise ValueError(f"unknown facet {name!r}")  # the name becomes SQL text: checked first
-    rows = await db.fetch_all(f"{sql} ORDER BY n DESC, value LIMIT ?", (*params, limit))
+    fulltext = formula.fulltext()
+    rows = await db.fetch_all(
+        f"{fulltext.text} {sql} ORDER BY n DESC, value LIMIT ?", (*fulltext.params, *params, limit)
+    )
     return {str(row["value"]): int(row["n"]) for row in rows}
 
 
@@ -245,12 +254,13 @@ async def _keyword_facet(db: Database, formula: CompiledFormula, limit: int) -> 
     Spellings of one keyword ("Sunset", "sunset") have codes of their own: their counts are
     added and the first spelling in code point order shows, as SQL's min() would. Codes are never
     changed or deleted, so reading their texts in a second statement is as good as in the first."""
+    fulltext = formula.fulltext()
     row = await db.fetch_one(
-        f"SELECT CASE WHEN (SELECT max(code) FROM keyword_codes) <= {_LAST_CODE} THEN ("
+        f"{fulltext.text} SELECT CASE WHEN (SELECT max(code) FROM keyword_codes) <= {_LAST_CODE} THEN ("
         "SELECT coalesce(group_concat(c.codes, ''), '') FROM images AS i"
         f" JOIN image_keyword_codes AS c ON c.image_id = i.image_id WHERE {formula.where}"
         ") ELSE '' END AS codes, (SELECT max(code) FROM keyword_codes) AS last_code",
-        formula.params,
+        (*fulltext.params, *formula.params),
     )
     if row is None:
         raise RuntimeError("a SELECT without FROM returned no row")

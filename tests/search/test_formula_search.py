@@ -74,7 +74,11 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 
 
 async def _plain_count(db: Database, compiled: CompiledFormula) -> int:
-    row = await db.fetch_one(f"SELECT count(*) AS n FROM images AS i WHERE {compiled.where}", compiled.params)
+    fulltext = compiled.fulltext()
+    row = await db.fetch_one(
+        f"{fulltext.text} SELECT count(*) AS n FROM images AS i WHERE {compiled.where}",
+        (*fulltext.params, *compiled.params),
+    )
     assert row is not None
     return int(row["n"])
 
@@ -116,11 +120,13 @@ async def test_the_indexed_term_of_fewest_images_drives(db: Database) -> None:
 
 
 async def _plain_keyword_facet(db: Database, compiled: CompiledFormula, limit: int) -> dict[str, int]:
+    fulltext = compiled.fulltext()
     rows = await db.fetch_all(
-        "SELECT min(CASE WHEN k.namespace = '' THEN k.value ELSE k.namespace || ':' || k.value END)"
-        " AS value, count(*) AS n FROM images AS i JOIN image_keywords AS k ON k.image_id = i.image_id"
-        f" WHERE {compiled.where} GROUP BY k.namespace, k.value_folded ORDER BY n DESC, value LIMIT ?",
-        (*compiled.params, limit),
+        f"{fulltext.text} SELECT min(CASE WHEN k.namespace = '' THEN k.value"
+        " ELSE k.namespace || ':' || k.value END) AS value, count(*) AS n"
+        f" FROM images AS i JOIN image_keywords AS k ON k.image_id = i.image_id WHERE {compiled.where}"
+        " GROUP BY k.namespace, k.value_folded ORDER BY n DESC, value LIMIT ?",
+        (*fulltext.params, *compiled.params, limit),
     )
     return {row["value"]: row["n"] for row in rows}
 

@@ -145,8 +145,10 @@ class Library:
         return compile_formula(formula, account_id=ACCOUNT, neighbours=neighbours)
 
     def ids(self, compiled: CompiledFormula) -> set[str]:
+        fulltext = compiled.fulltext()
         rows = self.connection.execute(
-            f"SELECT i.external_id FROM images AS i WHERE {compiled.where}", compiled.params
+            f"{fulltext.text} SELECT i.external_id FROM images AS i WHERE {compiled.where}",
+            (*fulltext.params, *compiled.params),
         )
         return {row[0] for row in rows}
 
@@ -159,8 +161,13 @@ class Library:
     def id_set(self, compiled: CompiledFormula) -> set[str]:
         """The images of the account in `compiled.ids`; rows of a set said distinct are."""
         assert compiled.ids is not None
-        select = compiled.ids.select
-        found = [row[0] for row in self.connection.execute(select.text, select.params)]
+        select, fulltext = compiled.ids.select, compiled.fulltext()
+        found = [
+            row[0]
+            for row in self.connection.execute(
+                f"{fulltext.text} {select.text}", (*fulltext.params, *select.params)
+            )
+        ]
         if compiled.ids.distinct:
             assert len(found) == len(set(found))
         marks = ", ".join("?" for _ in found)
@@ -170,12 +177,13 @@ class Library:
 
     def ranked(self, q: str, *, descending: bool = False) -> list[str]:
         compiled = self.compile(q)
-        order = compiled.order_by(descending=descending)
+        order, fulltext = compiled.order_by(descending=descending), compiled.fulltext(scored=True)
         sql = (
-            f"SELECT i.external_id FROM images AS i WHERE {compiled.where}"
+            f"{fulltext.text} SELECT i.external_id FROM images AS i WHERE {compiled.where}"
             f" ORDER BY {order.text}, i.external_id"
         )
-        return [row[0] for row in self.connection.execute(sql, (*compiled.params, *order.params))]
+        params = (*fulltext.params, *compiled.params, *order.params)
+        return [row[0] for row in self.connection.execute(sql, params)]
 
 
 CASES: list[tuple[str, set[str]]] = [
@@ -381,8 +389,9 @@ def test_filters_read_their_indexes(library: Library, q: str, index: str) -> Non
     # The compiler's expressions must be the migration's, letter for letter, or the index is
     # silently not used: every image is read instead.
     compiled = library.compile(q)
-    sql = f"EXPLAIN QUERY PLAN SELECT count(*) FROM images AS i WHERE {compiled.where}"
-    plan = " / ".join(row[3] for row in library.connection.execute(sql, compiled.params))
+    fulltext = compiled.fulltext()
+    sql = f"EXPLAIN QUERY PLAN {fulltext.text} SELECT count(*) FROM images AS i WHERE {compiled.where}"
+    plan = " / ".join(row[3] for row in library.connection.execute(sql, (*fulltext.params, *compiled.params)))
     assert index in plan, plan
 
 
@@ -396,6 +405,33 @@ def test_text_ranks_by_bm25_and_unranked_images_come_last(library: Library) -> N
     assert ranked[-1] == "city"  # matched by the other filter only: no rank
     assert ranked[-2] == "sunset"  # "beach" only as a keyword; the others have it in the title too
     assert set(ranked[:2]) == {"sunrise", "exact"}
+
+
+@pytest.mark.parametrize(
+    ("q", "queries"),
+    [
+        ("t~beach", 1),
+        ("t~beach && !t~beach", 1),  # one query, however often the formula names it
+        ("t~~golden orange", 3),  # a colour word: the whole text, then each word
+        ("t~beach || t~~sunset harbour", 2),
+    ],
+)
+def test_each_full_text_query_runs_once_in_a_ranked_page(library: Library, q: str, queries: int) -> None:
+    # The where clause and the ranking read one materialized set: with a set of its own, the
+    # ranking ran each ranked query a second time.
+    compiled = library.compile(q)
+    assert len(compiled.fulltext_queries) == queries
+    order, fulltext = compiled.order_by(), compiled.fulltext(scored=True)
+    sql = (
+        f"EXPLAIN QUERY PLAN {fulltext.text} SELECT i.* FROM images AS i"
+        f" WHERE {compiled.where} ORDER BY {order.text}"
+    )
+    plan = [
+        row[3] for row in library.connection.execute(sql, (*fulltext.params, *compiled.params, *order.params))
+    ]
+    assert sum(step.startswith("SCAN images_fts") for step in plan) == queries, plan
+    # Anywhere else, the matches without their score: BM25 is most of a ranked query's cost.
+    assert "bm25" in fulltext.text and "bm25" not in compiled.fulltext().text
 
 
 @pytest.mark.parametrize(
@@ -441,8 +477,10 @@ async def test_colour_and_list_lookups_follow_writes(tmp_path: Path) -> None:
 
     async def found(q: str) -> set[str]:
         compiled = compile_formula(parse_formula(q), account_id=ACCOUNT)
+        fulltext = compiled.fulltext()
         rows = await db.fetch_all(
-            f"SELECT i.external_id FROM images AS i WHERE {compiled.where}", compiled.params
+            f"{fulltext.text} SELECT i.external_id FROM images AS i WHERE {compiled.where}",
+            (*fulltext.params, *compiled.params),
         )
         return {row["external_id"] for row in rows}
 
@@ -493,7 +531,9 @@ def test_every_formula_compiles_to_sql_that_runs(library: Library, formula: Form
         assert library.ids(replace(compiled, where=term.unindexed(compiled.where))) == library.ids(compiled)
     if compiled.ids is not None:
         assert library.id_set(compiled) == library.ids(compiled)
-    order = compiled.order_by()
+    order, fulltext = compiled.order_by(), compiled.fulltext(scored=True)
     if compiled.has_similarity:
-        sql = f"SELECT i.image_id FROM images AS i WHERE {compiled.where} ORDER BY {order.text}"
-        library.connection.execute(sql, (*compiled.params, *order.params)).fetchall()
+        sql = (
+            f"{fulltext.text} SELECT i.image_id FROM images AS i WHERE {compiled.where} ORDER BY {order.text}"
+        )
+        library.connection.execute(sql, (*fulltext.params, *compiled.params, *order.params)).fetchall()

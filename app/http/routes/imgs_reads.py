@@ -22,6 +22,9 @@ from app.search.formula_sql import CompiledFormula, Sql, compile_formula
 from app.search.query_formula import has_similarity_filter, parse_formula
 from app.storage import formula_search, images_store
 
+# sort_by for the formula's own order: relevance of its text, distance of its images.
+_SIMILARITY = ("similarity", "sim")
+
 
 async def get_img(request: Request) -> Response:
     runtime, principal = await authorize(request, Scope.IMAGES_READ)
@@ -52,7 +55,13 @@ async def search_imgs(request: Request) -> Response:
 
     async def results(counted: formula_search.Counted | None) -> list[dict[str, Any]]:
         images = await formula_search.page(
-            runtime.db, compiled, order, limit=query.limit, offset=offset, counted=counted
+            runtime.db,
+            compiled,
+            order,
+            limit=query.limit,
+            offset=offset,
+            counted=counted,
+            similarity=query.sort_by in _SIMILARITY,
         )
         shown = await imgs_views(runtime.db, images, public_base(request, runtime.settings))
         return [projected(image, keep) for image in shown]
@@ -81,7 +90,7 @@ async def search_imgs(request: Request) -> Response:
 
 
 def _order(query: SearchQuery, formula: Formula | None, compiled: CompiledFormula) -> Sql | None:
-    if query.sort_by in ("similarity", "sim"):
+    if query.sort_by in _SIMILARITY:
         if not has_similarity_filter(formula):
             raise _unprocessable(
                 "sort_by", "sort_by=similarity needs a text or image similarity filter in q."
