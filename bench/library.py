@@ -45,7 +45,7 @@ from app.accounts.tokens import create_token
 from app.schemas.base import convert_query
 from app.schemas.images import ImageListQuery
 from app.storage import image_search
-from app.storage.database import Database
+from app.storage.database import PRAGMAS, READER_PRAGMAS, Database
 from app.storage.image_search import ImageFilters
 from app.storage.migrations import available_migrations, migrate
 from app.storage.queries import QUERIES
@@ -374,18 +374,29 @@ def cpu_seconds(pid: int) -> float:
 
 
 def peak_rss_mb(pid: int) -> float:
-    """The most memory a process has held so far (VmHWM, Linux), in MB."""
+    """The most memory a process has held so far (VmHWM, Linux), in MB: with the pages of
+    files it maps, which are the system's file cache, shared (see anonymous_rss_mb)."""
+    return _status_mb(pid, "VmHWM")
+
+
+def anonymous_rss_mb(pid: int) -> float:
+    """The memory a process holds now that is its own (RssAnon, Linux), in MB."""
+    return _status_mb(pid, "RssAnon")
+
+
+def _status_mb(pid: int, name: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{name}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
+    raise RuntimeError(f"no {name} for process {pid}")
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection set up as the server sets up its own (app.storage.database)."""
+def connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
+    """A connection set up as the server sets up its own (app.storage.database): `reader`, as
+    its readers (read-only, the file memory-mapped), for the hand-written SQL of a search."""
     connection = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "temp_store = MEMORY"):
-        connection.execute(f"PRAGMA {pragma}")
+    for pragma in (*PRAGMAS, *(READER_PRAGMAS if reader else ())):
+        connection.execute(pragma)
     return connection
 
 
@@ -814,9 +825,8 @@ def main() -> int:
             server(data_dir) as (process, base),
             httpx.Client(base_url=base, headers=headers, timeout=60) as client,
         ):
-            with closing(connect(live)) as connection:
+            with closing(connect(live, reader=True)) as connection:
                 connection.row_factory = sqlite3.Row
-                connection.execute("PRAGMA query_only = ON")
                 print(f"list: {options.requests} requests", flush=True)
                 listed = measure_list(client, process.pid, connection, account_id, options.requests)
             print(f"move: {options.moves} moves of {MOVED} images", flush=True)
