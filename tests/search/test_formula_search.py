@@ -202,3 +202,34 @@ async def test_migration_0010_codes_the_keywords_a_library_already_has(db: Datab
     assert await formula_search.facet(db, compiled, "keywords", 100) == await _plain_keyword_facet(
         db, compiled, 100
     )
+
+
+_DOCUMENT = "title, description, keywords, filename, metadata"
+
+
+async def _fulltext_is_every_document(db: Database) -> None:
+    rows = await db.fetch_all(f"SELECT rowid, {_DOCUMENT} FROM images_fts ORDER BY rowid")
+    documents = await db.fetch_all(f"SELECT image_id, {_DOCUMENT} FROM images_fts_document ORDER BY image_id")
+    assert rows and [tuple(row) for row in rows] == [tuple(document) for document in documents]
+
+
+async def test_migration_0011_indexes_the_documents_again_with_longer_prefixes(db: Database) -> None:
+    await _write_keywords(db)
+    # The index as it was before migration 0011, prefixes of two and three letters.
+    await db.execute_script(
+        "DROP TABLE images_fts;"
+        f" CREATE VIRTUAL TABLE images_fts USING fts5 ({_DOCUMENT},"
+        " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');"
+        f" INSERT INTO images_fts (rowid, {_DOCUMENT}) SELECT image_id, {_DOCUMENT} FROM images_fts_document;"
+        " DELETE FROM schema_migrations WHERE version = 11;"
+    )
+    assert await migrate(db) == [11]
+    row = await db.fetch_one("SELECT sql FROM sqlite_master WHERE name = 'images_fts'")
+    assert row is not None and "prefix = '2 3 4 5'" in row["sql"]
+    await _fulltext_is_every_document(db)
+    # The triggers keep the new table as they kept the old one.
+    async with db.write() as tx:
+        await images_store.add_keywords(tx, 2, [parse_keyword("xylophones", "keywords")])
+    await _fulltext_is_every_document(db)
+    compiled = compile_formula(parse_formula("t~xylo"), account_id=ACCOUNT)
+    assert await formula_search.count(db, compiled) == formula_search.Counted(1, None)
