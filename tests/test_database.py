@@ -106,8 +106,8 @@ async def test_a_lookup_does_not_queue_behind_busy_readers(tmp_path: Path) -> No
 
 
 async def test_readers_map_the_file_and_the_writer_does_not(tmp_path: Path) -> None:
-    # Searches read pages in place from the mapping; the writer copies pages it changes, and
-    # its batches ran a quarter slower mapped (app/storage/database.py).
+    # Searches read pages in place from the mapping; the writer's batches were no faster mapped,
+    # so it does not take the mapping's risk (app/storage/database.py).
     db = Database(tmp_path / "db.sqlite3", readers=1)
     await db.open()
     try:

@@ -31,11 +31,11 @@ PRAGMAS = (
 READER_PRAGMAS = (
     "PRAGMA query_only = ON",
     # Pages read in place from the file's mapping, not copied into each connection's 2 MB cache:
-    # a search that reads 14 000 scattered image rows went from 34 to 17 ms, the facet request
-    # of bench/search.py from 78 to 57 ms. The cost: a read error of the disk itself ends the
-    # process (SIGBUS) rather than failing one request; nothing accepted is lost by that (the
-    # queue is durable). Not for the writer: its batches ran 25 % slower, pages copied out of
-    # the mapping to be changed.
+    # a search that reads 14 000 scattered image rows went from 34 to 17 ms, the faceted
+    # request of bench/search.py from 69-85 to 58 ms. The cost: a read error of the disk itself
+    # ends the process (SIGBUS) rather than failing one request; nothing accepted is lost by
+    # that (the queue is durable). Not for the writer: mapped, its batches were no faster
+    # (docs/benchmarks.md, Search), so it would take the risk for nothing.
     "PRAGMA mmap_size = 1073741824",
 )
 
