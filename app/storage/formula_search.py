@@ -7,11 +7,11 @@ from input.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import msgspec
+import numpy
 
 from app.search.formula_sql import ORIENTATION, CompiledFormula, Sql
 from app.storage.database import Database
@@ -266,22 +266,31 @@ async def _keyword_facet(db: Database, formula: CompiledFormula, limit: int) -> 
         raise RuntimeError("a SELECT without FROM returned no row")
     if row["last_code"] is not None and row["last_code"] > _LAST_CODE:
         return None
-    counted = Counter(row["codes"])
+    counted = _count_codes(row["codes"])
     if not counted:
         return {}
     spellings = await db.fetch_all(
         "SELECT code, namespace, value, value_folded FROM keyword_codes"
         " WHERE code IN (SELECT value FROM json_each(?))",
-        (msgspec.json.encode([ord(code) for code in counted]).decode(),),
+        (msgspec.json.encode(list(counted)).decode(),),
     )
     keywords: dict[tuple[str, str], tuple[int, str]] = {}
     for spelling in spellings:
         key = (spelling["namespace"], spelling["value_folded"])
         text = f"{key[0]}:{spelling['value']}" if key[0] else spelling["value"]
-        images = counted[chr(spelling["code"])]
+        images = counted[spelling["code"]]
         if key in keywords:
             shown_images, shown = keywords[key]
             images, text = images + shown_images, min(text, shown)
         keywords[key] = (images, text)
     ranked = sorted(keywords.values(), key=lambda keyword: (-keyword[0], keyword[1]))
     return {text: images for images, text in ranked[:limit]}
+
+
+def _count_codes(codes: str) -> dict[int, int]:
+    """How many times each code point occurs in `codes`: as UTF-32 code units, sorted and
+    counted by numpy (0.6 ms for 99 000 codes, where collections.Counter took 17: a Python
+    object for every character)."""
+    units = numpy.frombuffer(codes.encode("utf-32-le"), dtype="<u4")
+    found, counts = numpy.unique(units, return_counts=True)
+    return dict(zip(found.tolist(), counts.tolist(), strict=True))
