@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy
 from library import (
     DATABASE_NAME,
     LibraryShape,
@@ -49,6 +50,7 @@ from library import (
     peak_rss_mb,
     server,
 )
+from numpy.typing import NDArray
 
 from app.search.sql_functions import SQL_FUNCTIONS
 
@@ -330,25 +332,28 @@ def cases(reference: str) -> list[Case]:
 
 @dataclass
 class Hashes:
-    """The pHashes in memory, as app/search/image_similarity.py keeps them, loaded once."""
+    """The pHashes in memory, as app/search/image_similarity.py keeps them (numpy arrays),
+    loaded once."""
 
-    by_id: dict[int, int]
+    image_ids: NDArray[numpy.int64]
+    hashes: NDArray[numpy.uint64]
     reference: int  # the reference image's pHash, unsigned
 
     def within(self, max_distance: int) -> list[int]:
-        target = self.reference
-        return sorted(i for i, h in self.by_id.items() if (h ^ target).bit_count() <= max_distance)
+        distances = numpy.bitwise_count(self.hashes ^ numpy.uint64(self.reference))
+        return sorted(self.image_ids[distances <= max_distance].tolist())
 
 
 def load_hashes(connection: sqlite3.Connection, account_id: int, reference: str) -> Hashes:
     rows = connection.execute(
         "SELECT image_id, phash FROM images WHERE account_id = ? AND phash IS NOT NULL", (account_id,)
-    )
-    by_id = {image_id: phash & ((1 << 64) - 1) for image_id, phash in rows}
+    ).fetchall()
+    image_ids = numpy.array([image_id for image_id, _ in rows], dtype=numpy.int64)
+    hashes = numpy.array([phash & ((1 << 64) - 1) for _, phash in rows], dtype=numpy.uint64)
     (phash,) = connection.execute(
         "SELECT phash FROM images WHERE account_id = ? AND external_id = ?", (account_id, reference)
     ).fetchone()
-    return Hashes(by_id, phash & ((1 << 64) - 1))
+    return Hashes(image_ids, hashes, phash & ((1 << 64) - 1))
 
 
 def run_raw(

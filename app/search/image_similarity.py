@@ -3,11 +3,13 @@
 Scanning pHashes in SQL is too slow: measured on 100 000 images of one account (2 shared
 cores), the row scan alone takes 27–33 ms, a Python `hamming()` SQL function adds about 80 ms
 (~1 µs per call) and a pure-SQL popcount expression about 200 ms. So each account's hashes
-are held here, in a dict, and scanned in Python (~10 ms for 100 000); the SQL then only gets
-the ids found, as one bound JSON array. The dict is refreshed before every use from the rows
-whose `updated_at` moved (an index range on `images_updated`); rows deleted since stay in it,
-harmlessly, since the SQL joins the ids against `images`, until the next full reload. Every
-write of `phash` must therefore bump `updated_at`, as `images_store.insert` and `update` do.
+are held here, in a dict, and scanned as numpy arrays built from it (0.2 ms for 100 000, where
+a Python loop over the dict took 12; the arrays are built again, ~8 ms, after the dict
+changes); the SQL then only gets the ids found, as one bound JSON array. The dict is
+refreshed before every use from the rows whose `updated_at` moved (an index range on
+`images_updated`); rows deleted since stay in it, harmlessly, since the SQL joins the ids
+against `images`, until the next full reload. Every write of `phash` must therefore bump
+`updated_at`, as `images_store.insert` and `update` do.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+
+import numpy
+from numpy.typing import NDArray
 
 from app.search.formula_ast import And, Formula, ImageFilter, Not, Operator, Or
 from app.storage.database import Database
@@ -72,6 +77,31 @@ class _AccountHashes:
     hashes: dict[int, int] = field(default_factory=dict)  # image_id → unsigned pHash
     read_since: str = ""  # the next refresh reads the rows updated since then
     loaded_at: float = 0.0  # time.monotonic() of the full load
+    # `hashes` as two arrays in one order, image ids and hashes, for the scan; None once it changed.
+    arrays: tuple[NDArray[numpy.int64], NDArray[numpy.uint64]] | None = None
+
+    def set(self, image_id: int, phash: int | None) -> None:
+        hashed = None if phash is None else phash & _UNSIGNED_64
+        if self.hashes.get(image_id) == hashed:
+            return  # rows read again (_REREAD) mostly hold what is here already
+        if hashed is None:
+            del self.hashes[image_id]
+        else:
+            self.hashes[image_id] = hashed
+        self.arrays = None
+
+    def near(self, phash: int) -> dict[int, int]:
+        """image_id → Hamming distance, for the images within the loosest threshold of `phash`."""
+        if self.arrays is None:
+            count = len(self.hashes)
+            self.arrays = (
+                numpy.fromiter(self.hashes.keys(), dtype=numpy.int64, count=count),
+                numpy.fromiter(self.hashes.values(), dtype=numpy.uint64, count=count),
+            )
+        image_ids, hashed = self.arrays
+        distances = numpy.bitwise_count(hashed ^ numpy.uint64(phash & _UNSIGNED_64))
+        near = numpy.flatnonzero(distances <= _LOOSEST)
+        return dict(zip(image_ids[near].tolist(), distances[near].tolist(), strict=True))
 
 
 class PhashIndex:
@@ -95,10 +125,10 @@ class PhashIndex:
         for external_id in sorted(references):
             row = await db.fetch_one(_HASH_OF, (account_id, external_id))
             phash = None if row is None else row["phash"]
-            found[external_id] = None if phash is None else Neighbours(phash, _near(hashes, phash))
+            found[external_id] = None if phash is None else Neighbours(phash, hashes.near(phash))
         return found
 
-    async def _hashes(self, db: Database, account_id: int) -> dict[int, int]:
+    async def _hashes(self, db: Database, account_id: int) -> _AccountHashes:
         async with self._lock:
             started = format_time(now() - _REREAD)
             entry = self._accounts.get(account_id)
@@ -109,18 +139,6 @@ class PhashIndex:
             else:
                 rows = await db.fetch_all(_CHANGED_HASHES, (account_id, entry.read_since))
             for row in rows:
-                if row["phash"] is None:
-                    entry.hashes.pop(row["image_id"], None)
-                else:
-                    entry.hashes[row["image_id"]] = row["phash"] & _UNSIGNED_64
+                entry.set(row["image_id"], row["phash"])
             entry.read_since = started
-            return entry.hashes
-
-
-def _near(hashes: dict[int, int], phash: int) -> dict[int, int]:
-    target = phash & _UNSIGNED_64
-    return {
-        image_id: distance
-        for image_id, hashed in hashes.items()
-        if (distance := (hashed ^ target).bit_count()) <= _LOOSEST
-    }
+            return entry
