@@ -114,11 +114,11 @@ async def driven(db: Database, formula: CompiledFormula) -> CompiledFormula:
     if min(sizes) >= _PROBE_LIMIT:
         return formula
     chosen = sizes.index(min(sizes))
-    where = formula.where
+    where = Sql(formula.where, formula.params)
     for number, term in enumerate(formula.indexed):
         if number != chosen:
             where = term.unindexed(where)
-    return replace(formula, where=where)
+    return replace(formula, where=where.text, params=where.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +144,16 @@ async def page(
         return []
     order_text = f"{order.text}, {_TIES}" if order is not None else _TIES
     order_params = order.params if order is not None else ()
-    source, where = "images AS i", formula.where
+    source, where, params = "images AS i", formula.where, formula.params
     if order is None and counted is not None and _newest_first(counted, offset + limit):
-        source, where = "images AS i INDEXED BY images_newest", formula.walk_where
+        source, where, params = (
+            "images AS i INDEXED BY images_newest",
+            formula.walk_where,
+            formula.walk_params,
+        )
     fulltext = formula.fulltext(scored=similarity)
     sql = f"{fulltext.text} SELECT i.* FROM {source} WHERE {where} ORDER BY {order_text} LIMIT ? OFFSET ?"
-    rows = await db.fetch_all(sql, (*fulltext.params, *formula.params, *order_params, limit, offset))
+    rows = await db.fetch_all(sql, (*fulltext.params, *params, *order_params, limit, offset))
     return [image_from_row(row) for row in rows]
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from app.schemas.keywords import parse_keyword
 from app.search.formula_ast import Formula
-from app.search.formula_sql import CompiledFormula, compile_formula
+from app.search.formula_sql import CompiledFormula, IndexedTerm, Sql, compile_formula
 from app.search.image_similarity import Neighbours, PhashIndex, similarity_references
 from app.search.query_formula import parse_formula
 from app.search.sql_functions import SQL_FUNCTIONS, register_functions
@@ -132,6 +132,17 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     connection.close()
 
 
+def walked(compiled: CompiledFormula) -> CompiledFormula:
+    """The formula as the newest-first walk tests it."""
+    return replace(compiled, where=compiled.walk_where, params=compiled.walk_params)
+
+
+def unindexed(compiled: CompiledFormula, term: IndexedTerm) -> CompiledFormula:
+    """The formula with `term` looked up image by image (formula_search.driven)."""
+    where = term.unindexed(Sql(compiled.where, compiled.params))
+    return replace(compiled, where=where.text, params=where.params)
+
+
 class Library:
     """The database file, and a connection with the formula's SQL functions registered."""
 
@@ -155,7 +166,7 @@ class Library:
     def search(self, q: str) -> set[str]:
         compiled = self.compile(q)
         found = self.ids(compiled)
-        assert self.ids(replace(compiled, where=compiled.walk_where)) == found
+        assert self.ids(walked(compiled)) == found
         return found
 
     def id_set(self, compiled: CompiledFormula) -> set[str]:
@@ -335,7 +346,27 @@ def test_an_indexed_term_looked_up_in_its_index_finds_the_same_images(library: L
     compiled = library.compile(q)
     assert len(compiled.indexed) >= 2
     for term in compiled.indexed:
-        assert library.ids(replace(compiled, where=term.unindexed(compiled.where))) == library.ids(compiled)
+        assert library.ids(unindexed(compiled, term)) == library.ids(compiled)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("a=jane doe && o=square", {"river"}),  # " Jané Doe "
+        ("city=zurich && o=landscape", {"cafe"}),  # Zürich
+        ("city=sao paulo && a=jane doe", {"sunrise"}),  # São Paulo
+        ("a=jane doe && o=landscape", {"sunset"}),  # "Jane Doe": its folded key
+    ],
+)
+def test_text_that_is_not_ascii_is_found_by_the_look_into_the_index(
+    library: Library, q: str, expected: set[str]
+) -> None:
+    # A seek looks for the folded key, then, if the account has text that is not ASCII in that
+    # column, for its char(1) key and the Python fold: both halves found, whichever term drives.
+    compiled = library.compile(q)
+    assert library.ids(compiled) == expected
+    for term in compiled.indexed:
+        assert library.ids(unindexed(compiled, term)) == expected
 
 
 @pytest.mark.parametrize(
@@ -526,9 +557,9 @@ def test_every_formula_compiles_to_sql_that_runs(library: Library, formula: Form
     neighbours = {external_id: Neighbours(P, {1: 0, 2: 7}) for external_id in similarity_references(formula)}
     compiled = compile_formula(formula, account_id=ACCOUNT, neighbours=neighbours)
     assert library.ids(compiled) <= ALL
-    assert library.ids(replace(compiled, where=compiled.walk_where)) == library.ids(compiled)
+    assert library.ids(walked(compiled)) == library.ids(compiled)
     for term in compiled.indexed:
-        assert library.ids(replace(compiled, where=term.unindexed(compiled.where))) == library.ids(compiled)
+        assert library.ids(unindexed(compiled, term)) == library.ids(compiled)
     if compiled.ids is not None:
         assert library.id_set(compiled) == library.ids(compiled)
     order, fulltext = compiled.order_by(), compiled.fulltext(scored=True)
