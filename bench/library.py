@@ -370,6 +370,7 @@ def server(data_dir: Path, *, workers: int | None = None) -> Iterator[tuple[subp
 def cpu_seconds(pid: int) -> float:
     """User and system time of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of proc(5); the split starts at field 3.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -45,8 +45,7 @@ from typing import Any
 
 import httpx
 from ingest import CPUS, TERMINAL, photos, server, tree_cpu_seconds, with_comment
-from library import HOST
-from poll import cpu_seconds
+from library import HOST, cpu_seconds
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results" / "load.json"
@@ -480,11 +479,11 @@ def measure(args: argparse.Namespace, base: str, token: str, pid: int, log: Path
     }
     print(f"loading for {args.duration:.0f} s…", flush=True)
     done_before, since = uploads.done, time.time()
-    server_cpu, tree_cpu = cpu_seconds(pid) or 0.0, tree_cpu_seconds(pid)
+    server_cpu, tree_cpu = cpu_seconds(pid), tree_cpu_seconds(pid)
     command = [sys.executable, __file__, "--client-job", json.dumps(job)]
     shown = subprocess.run(command, capture_output=True, text=True, check=True, cwd=BENCH_DIR).stdout
     until = time.time()
-    server_cpu = (cpu_seconds(pid) or 0.0) - server_cpu
+    server_cpu = cpu_seconds(pid) - server_cpu
     tree_cpu = tree_cpu_seconds(pid) - tree_cpu
     processed = uploads.done - done_before
     uploads.stop()

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from library import cpu_seconds
 
 from app.accounts.tokens import create_token
 from app.storage import images_store
@@ -95,7 +96,7 @@ class Run:
     p99_ms: float | None
     socket_errors: int
     statuses: dict[str, int]  # answers other than 304, by status
-    cpu_us: float | None = None  # the server's CPU time per request, when /proc tells it
+    cpu_us: float | None = None  # the server's CPU time over the run, once measured
 
     @property
     def cpu_us_per_request(self) -> float | None:
@@ -124,16 +125,6 @@ class Target:
 
 
 # --- servers ---------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User and system time of a process so far (Linux), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # utime and stime are fields 14 and 15 of proc(5); the split starts at field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -447,9 +438,7 @@ def main() -> int:
                 for target in targets if number % 2 else reversed(targets):
                     cpu_before = cpu_seconds(target.pid)
                     run = load(target.url, args.seconds)
-                    cpu_after = cpu_seconds(target.pid)
-                    if cpu_before is not None and cpu_after is not None:
-                        run.cpu_us = (cpu_after - cpu_before) * 1e6
+                    run.cpu_us = (cpu_seconds(target.pid) - cpu_before) * 1e6
                     target.runs.append(run)
                     print(
                         f"round {number} {target.name:<15} {run.rps:10.0f} rps  "
